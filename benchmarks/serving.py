@@ -1,0 +1,146 @@
+"""Serving latency and throughput of a model folder, in process and over HTTP on loopback.
+
+    python -m benchmarks.serving --model saved_models/default --data ../shared/data/aclImdb_v1.tar.gz
+
+Prints a Markdown table and writes it to benchmarks/results/serving.md. Figures: p50/p95/p99
+latency of one-sentence requests (in process; HTTP at concurrency 1 and 16) and reviews per
+second for 64-review batches of real test reviews (HTTP and in process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+SENTENCE = "the movie was terribly exciting"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentiles(samples_s):
+    ms = np.asarray(samples_s) * 1000
+    return {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)), "p99": float(np.percentile(ms, 99))}
+
+
+def start_server(model: str, port: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "sentiment.serve", "--model", model, "--port", str(port)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+def http_latencies(port: int, body: bytes, count: int) -> list[float]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        connection.request("POST", "/v1/models/sentiment:predict", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        samples.append(time.perf_counter() - started)
+        assert response.status == 200
+    return samples
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.serving", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="saved_models/default")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "aclImdb_v1.tar.gz"),
+                        help="IMDB source for the batched reviews (test split); default: ../shared/data archive")
+    parser.add_argument("--requests", type=int, default=500, help="one-sentence requests per measurement")
+    parser.add_argument("--batches", type=int, default=40, help="64-review batches for throughput")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "serving.md"))
+    args = parser.parse_args(argv)
+
+    from sentiment.classifier import load_classifier
+    from sentiment.data import load_split
+
+    reviews = load_split(args.data, "test", max_samples=64 * args.batches).texts
+    classifier = load_classifier(args.model)
+    classifier.predict([SENTENCE])
+    in_process = []
+    for _ in range(args.requests):
+        started = time.perf_counter()
+        classifier.predict([SENTENCE])
+        in_process.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    for i in range(args.batches):
+        classifier.predict(reviews[i * 64 : (i + 1) * 64])
+    in_process_rate = len(reviews) / (time.perf_counter() - started)
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = start_server(args.model, port)
+    try:
+        one = json.dumps({"instances": [SENTENCE]}).encode()
+        http_latencies(port, one, 20)  # warm-up
+        c1 = http_latencies(port, one, args.requests)
+        c16: list[float] = []
+        per_client = max(1, args.requests // 16)
+        threads = [threading.Thread(target=lambda: c16.extend(http_latencies(port, one, per_client))) for _ in range(16)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        c16_rate = len(c16) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for i in range(args.batches):
+            body = json.dumps({"instances": reviews[i * 64 : (i + 1) * 64]}).encode()
+            connection.request("POST", "/v1/models/sentiment:predict", body=body, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+        http_rate = len(reviews) / (time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    rows = [
+        ("in process, `load_classifier(...).predict([sentence])`", percentiles(in_process), "-"),
+        ("HTTP, concurrency 1, one sentence", percentiles(c1), f"{len(c1) / sum(c1):.0f} req/s"),
+        ("HTTP, concurrency 16, one sentence", percentiles(c16), f"{c16_rate:.0f} req/s"),
+    ]
+    lines = [
+        f"Serving benchmark, {datetime.date.today()}, {platform.machine()} with {os.cpu_count()} cores, model `{args.model}`.",
+        "",
+        "| measurement | p50 ms | p95 ms | p99 ms | throughput |",
+        "|---|---|---|---|---|",
+        *[f"| {name} | {p['p50']:.2f} | {p['p95']:.2f} | {p['p99']:.2f} | {rate} |" for name, p, rate in rows],
+        f"| 64-review batches of test reviews, HTTP | | | | {http_rate:.0f} reviews/s |",
+        f"| 64-review batches of test reviews, in process | | | | {in_process_rate:.0f} reviews/s |",
+        "",
+        f"{args.requests} one-sentence requests per latency row; {len(reviews)} real test reviews for the batch rows.",
+    ]
+    table = "\n".join(lines)
+    print(table)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

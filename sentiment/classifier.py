@@ -1,0 +1,140 @@
+"""Load a saved model folder and classify raw texts, fast for a single sentence."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import artifact
+from .labels import label_name
+
+
+class ModelLoadError(RuntimeError):
+    """A model folder could not be loaded; the message names the file and why."""
+
+
+class Classifier:
+    """A loaded sentiment model: ``predict(texts)`` gives the probability that each text is positive.
+
+    Calls go through one ``tf.function`` traced for a ``[None]`` string batch, so a single
+    sentence costs about a millisecond instead of ``model.predict``'s per-call set-up.
+    """
+
+    def __init__(self, model, config: dict | None = None, metrics: dict | None = None, path: Path | None = None):
+        import tensorflow as tf
+
+        self.model = model
+        self.config = config or {}
+        self.metrics = metrics or {}
+        self.path = path
+        self._call = tf.function(
+            lambda texts: model(texts, training=False),
+            input_signature=[tf.TensorSpec([None], tf.string)],
+            reduce_retracing=True,
+        )
+
+    @property
+    def max_length(self) -> int | None:
+        return self.config.get("data", {}).get("max_length")
+
+    def predict(self, texts, batch_size: int = 64) -> np.ndarray:
+        """Positive-class probabilities, shape ``[len(texts)]``. A single string counts as one text.
+
+        Texts are batched by length so that short ones are not padded to long ones.
+        """
+        import tensorflow as tf
+
+        if isinstance(texts, (str, bytes)):
+            texts = [texts]
+        texts = list(texts)
+        for index, text in enumerate(texts):
+            if not isinstance(text, (str, bytes)):
+                raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size} is invalid: expected an integer >= 1")
+        scores = np.empty(len(texts), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for start in range(0, len(texts), batch_size):
+            index = order[start : start + batch_size]
+            batch = tf.constant([texts[i] for i in index], dtype=tf.string)
+            scores[index] = self._call(batch).numpy().reshape(-1)
+        return scores
+
+    def classify(self, texts, batch_size: int = 64) -> list[dict]:
+        """``[{"text", "label", "score"}]`` with ``label`` ``positive``/``negative`` and ``score`` = P(positive)."""
+        if isinstance(texts, (str, bytes)):
+            texts = [texts]
+        texts = list(texts)
+        scores = self.predict(texts, batch_size=batch_size)
+        return [{"text": t, "label": label_name(float(s)), "score": float(s)} for t, s in zip(texts, scores)]
+
+
+def load_classifier(path: str | Path) -> Classifier:
+    """Load a model folder written by ``python -m training.train`` (``safe_mode=True``, no pickles)."""
+    import keras
+
+    from . import layers, text  # noqa: F401 - registers the serializable layers and the standardizer
+
+    path = Path(path)
+    artifact.recover(path)
+    hint = "expected a folder written by `python -m training.train` holding model.keras and config.json"
+    if not path.exists():
+        raise ModelLoadError(f"model folder not found: {path}; {hint}")
+    if not path.is_dir():
+        raise ModelLoadError(f"{path} is not a folder; {hint}")
+    model_file = path / artifact.MODEL_FILE
+    if not model_file.is_file():
+        raise ModelLoadError(f"{model_file} is missing; {hint}")
+    if not zipfile.is_zipfile(model_file):
+        raise ModelLoadError(f"{model_file} is not a .keras file (not a zip archive): it may be truncated or corrupt; retrain or restore it")
+    try:
+        model = keras.models.load_model(model_file, compile=False, safe_mode=True)
+    except Exception as err:  # Keras raises ValueError, OSError, zipfile errors, ...
+        raise ModelLoadError(f"{model_file} could not be loaded: {type(err).__name__}: {str(err)[:500]}") from None
+    inputs = model.inputs
+    if len(inputs) != 1 or inputs[0].dtype != "string" or tuple(model.outputs[0].shape[1:]) != (1,):
+        raise ModelLoadError(
+            f"{model_file} is not a sentiment model: expected one string input and one probability "
+            f"output, got inputs {[(i.dtype, i.shape) for i in inputs]} and output shape {model.outputs[0].shape}"
+        )
+    return Classifier(model, _read_json(path / artifact.CONFIG_FILE), _read_json(path / artifact.METRICS_FILE), path)
+
+
+def list_model_dirs(root: str | Path) -> list[Path]:
+    """Model folders under ``root`` (those holding a ``model.keras``), ``default`` first, then by name."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / artifact.MODEL_FILE).exists()]
+    return sorted(found, key=lambda p: (p.name != "default", p.name))
+
+
+def describe(classifier: "Classifier") -> dict:
+    """A model card: architecture, clipping, accuracy and size, from the folder's config and metrics."""
+    model = classifier.config.get("model", {})
+    clip = next((f"{k}={model[k]}" for k in ("clipnorm", "global_clipnorm", "clipvalue") if model.get(k)), "none")
+    test = (classifier.metrics.get("test") or {}).get("accuracy")
+    return {
+        "cell": model.get("cell"),
+        "layers": model.get("num_layers"),
+        "units": model.get("units"),
+        "bidirectional": model.get("bidirectional"),
+        "residual": model.get("residual"),
+        "pooling": model.get("pooling"),
+        "clipping": clip,
+        "max_length": classifier.max_length,
+        "test_accuracy": test,
+        "parameters": classifier.metrics.get("parameters"),
+    }
+
+
+def _read_json(file: Path) -> dict:
+    if not file.is_file():
+        return {}
+    try:
+        return json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ModelLoadError(f"{file} could not be read: {err}") from None

@@ -1,0 +1,212 @@
+"""Frozen dataclass configs (data, model, training) that round-trip through JSON.
+
+Each trained model folder holds a ``config.json`` written by :meth:`Config.to_json`, so a
+model can be rebuilt from its artifact alone. Field ``metadata["help"]`` is the ``--help``
+text of the command-line flags made from these fields (see :mod:`sentiment.cli`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CELLS = ("lstm", "gru", "rnn")
+POOLINGS = ("last", "max", "mean", "max_mean")
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+BATCHINGS = ("bucket", "longest", "fixed")
+
+
+def _f(default, help):  # noqa: A002 - "help" mirrors argparse
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """How reviews become token ids."""
+
+    max_tokens: int = _f(20000, "vocabulary size, padding (0) and out-of-vocabulary (1) ids included")
+    max_length: int = _f(400, "tokens kept from the start of each review; the tail of a longer review is cut")
+    validation_fraction: float = _f(0.1, "fraction of the train split held out for validation (never the test split)")
+    seed: int = _f(1337, "seed of the validation split and of subsampling")
+
+    def __post_init__(self):
+        _check(self.max_tokens >= 3, "max_tokens", self.max_tokens, "an integer >= 3")
+        _check(self.max_length >= 1, "max_length", self.max_length, "an integer >= 1")
+        _check(0.0 < self.validation_fraction < 1.0, "validation_fraction",
+               self.validation_fraction, "a fraction strictly between 0 and 1")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Arguments of :func:`sentiment.model.build_model` (flat, Keras words)."""
+
+    cell: str = _f("gru", f"recurrent cell: one of {', '.join(CELLS)} (rnn = plain SimpleRNN)")
+    num_layers: int = _f(1, "number of stacked recurrent layers")
+    units: int = _f(64, "units per recurrent layer (per direction when bidirectional)")
+    bidirectional: bool = _f(True, "wrap each recurrent layer in Bidirectional")
+    merge_mode: str = _f("concat", f"how the two directions combine: {', '.join(MERGE_MODES)}")
+    residual: bool = _f(False, "skip connection around each recurrent layer: x + layer(x), x projected where widths differ")
+    embedding_dim: int = _f(128, "width of the word embedding")
+    embedding_dropout: float = _f(0.0, "spatial dropout on the embedding (drops whole embedding channels)")
+    dropout: float = _f(0.2, "dropout between recurrent layers and before the output layer")
+    recurrent_dropout: float = _f(0.0, "dropout on the recurrent state (slow on CPU; 0 keeps the fast kernel)")
+    pooling: str = _f("max_mean", f"how time steps become one vector: {', '.join(POOLINGS)}")
+    learning_rate: float = _f(1e-3, "Adam learning rate")
+    weight_decay: float = _f(0.0, "decoupled weight decay (AdamW) when > 0")
+    clipnorm: float | None = _f(None, "clip each variable's gradient to this L2 norm")
+    global_clipnorm: float | None = _f(None, "clip all gradients together to this global L2 norm")
+    clipvalue: float | None = _f(None, "clip each gradient element to [-value, value]")
+
+    def __post_init__(self):
+        _check(self.cell in CELLS, "cell", self.cell, f"one of {CELLS}")
+        _check(self.pooling in POOLINGS, "pooling", self.pooling, f"one of {POOLINGS}")
+        _check(self.merge_mode in MERGE_MODES, "merge_mode", self.merge_mode, f"one of {MERGE_MODES}")
+        _check(self.num_layers >= 1, "num_layers", self.num_layers, "an integer >= 1")
+        _check(self.units >= 1, "units", self.units, "an integer >= 1")
+        _check(self.embedding_dim >= 1, "embedding_dim", self.embedding_dim, "an integer >= 1")
+        for name in ("dropout", "recurrent_dropout", "embedding_dropout"):
+            value = getattr(self, name)
+            _check(0.0 <= value < 1.0, name, value, "a rate in [0, 1)")
+        _check(self.learning_rate > 0, "learning_rate", self.learning_rate, "a number > 0")
+        _check(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number >= 0")
+        clips = [n for n in ("clipnorm", "global_clipnorm", "clipvalue") if getattr(self, n) is not None]
+        if len(clips) > 1:
+            raise ValueError(
+                f"set at most one of clipnorm, global_clipnorm, clipvalue; got {', '.join(clips)}. "
+                "Keep one (global_clipnorm is the usual choice for RNNs) and drop the others."
+            )
+        for name in clips:
+            _check(getattr(self, name) > 0, name, getattr(self, name), "a number > 0")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How the model is fitted."""
+
+    epochs: int = _f(3, "maximum number of epochs (early stopping may end sooner)")
+    batch_size: int = _f(32, "reviews per batch")
+    patience: int = _f(1, "epochs without validation-accuracy gain before early stopping")
+    max_train_samples: int | None = _f(None, "train on at most this many reviews (smoke runs)")
+    batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
+
+    def __post_init__(self):
+        _check(self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
+        _check(self.batch_size >= 1, "batch_size", self.batch_size, "an integer >= 1")
+        _check(self.batching in BATCHINGS, "batching", self.batching, f"one of {BATCHINGS}")
+        _check(self.patience >= 0, "patience", self.patience, "an integer >= 0")
+        if self.max_train_samples is not None:
+            _check(self.max_train_samples >= 2, "max_train_samples", self.max_train_samples, "an integer >= 2")
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines a training run; saved as ``config.json`` beside each model."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], source: str = "config") -> "Config":
+        """Build from ``{"data": {...}, "model": {...}, "train": {...}}``; unknown keys are errors."""
+        if not isinstance(raw, dict):
+            raise ValueError(f"{source}: expected a JSON object, got {type(raw).__name__}")
+        unknown = set(raw) - set(SECTIONS)
+        if unknown:
+            raise ValueError(f"{source}: unknown section(s) {sorted(unknown)}; expected {sorted(SECTIONS)}")
+        parts = {}
+        for name, klass in SECTIONS.items():
+            values = raw.get(name, {})
+            if not isinstance(values, dict):
+                raise ValueError(f"{source}: section {name!r} must be a JSON object")
+            known = {f.name for f in dataclasses.fields(klass)}
+            bad = set(values) - known
+            if bad:
+                raise ValueError(
+                    f"{source}: unknown key(s) {sorted(bad)} in section {name!r}; known keys: {sorted(known)}"
+                )
+            parts[name] = klass(**{k: _coerce(klass, k, v, source) for k, v in values.items()})
+        return cls(**parts)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "Config":
+        path = Path(path)
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"config file not found: {path}") from None
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err})") from None
+        return cls.from_dict(raw, source=str(path))
+
+    def replace(self, **overrides: Any) -> "Config":
+        """Return a copy with flat overrides such as ``units=32`` applied to whichever section owns them."""
+        sections = {name: {} for name in SECTIONS}
+        for key, value in overrides.items():
+            owner = field_owner(key)
+            sections[owner][key] = _coerce(SECTIONS[owner], key, value, "override")
+        return Config(**{name: dataclasses.replace(getattr(self, name), **sections[name]) for name in SECTIONS})
+
+
+def field_owner(key: str) -> str:
+    """Name of the section that owns a flat key, or ``ValueError`` listing the known keys."""
+    for name, klass in SECTIONS.items():
+        if key in {f.name for f in dataclasses.fields(klass)}:
+            return name
+    raise ValueError(f"unknown config key {key!r}; known keys: {sorted(all_fields())}")
+
+
+def all_fields() -> dict[str, dataclasses.Field]:
+    return {f.name: f for klass in SECTIONS.values() for f in dataclasses.fields(klass)}
+
+
+def field_type(klass, key: str):
+    hints = typing.get_type_hints(klass)
+    kind = hints[key]
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    return args[0] if args else kind
+
+
+def _coerce(klass, key, value, source):
+    kind = field_type(klass, key)
+    if value is None:
+        return None
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("true", "1", "yes"):
+                return True
+            if text in ("false", "0", "no"):
+                return False
+            raise ValueError
+        if kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if kind is float:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{source}: {key}={value!r} is not a valid {kind.__name__}"
+        ) from None
+
+
+def _check(ok, name, value, expected):
+    if not ok:
+        raise ValueError(f"{name}={value!r} is invalid: expected {expected}")

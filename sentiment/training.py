@@ -1,0 +1,275 @@
+"""Train a classifier from a :class:`~sentiment.config.Config` and write its model folder.
+
+Resumable: the vocabulary, a per-epoch backup (``BackupAndRestore``), the best weights and
+the logs live in a work folder outside the repository, so rerunning the same command after a
+kill continues from the last completed epoch. The model folder is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import artifact
+from .config import Config
+from .data import cache_dir, load_split
+
+MIN_FREE_BYTES = 200 * 1024 * 1024
+
+
+class TrainingError(RuntimeError):
+    """Training could not start or did not produce a usable model."""
+
+
+def default_work_dir(out: str | Path) -> Path:
+    """``$SENTIMENT_CACHE/runs/<name>-<hash of the absolute output path>``."""
+    out = Path(out).resolve()
+    return cache_dir() / "runs" / f"{out.name}-{hashlib.sha1(str(out).encode()).hexdigest()[:8]}"
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Fail before training if ``folder`` cannot be created or written, or its disk is nearly full."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{id(folder)}"
+        probe.write_bytes(b"x")
+        probe.unlink()
+    except OSError as err:
+        raise TrainingError(f"cannot write the {what} {folder}: {err.strerror or err}. Choose a writable folder.") from None
+    free = shutil.disk_usage(folder).free
+    if free < MIN_FREE_BYTES:
+        raise TrainingError(
+            f"only {free // 2**20} MB free on the disk of the {what} {folder}; "
+            f"training needs at least {MIN_FREE_BYTES // 2**20} MB. Free some space or choose another folder."
+        )
+
+
+def train(
+    config: Config,
+    data: str,
+    out: str | Path,
+    *,
+    work_dir: str | Path | None = None,
+    evaluate_test: bool = True,
+    tfds_data_dir: str | None = None,
+    download: bool = True,
+    command: str | None = None,
+    verbose: int = 1,
+) -> dict:
+    """Train, evaluate (validation, then the test split once) and save to ``out``; return the metrics."""
+    import keras
+    import tensorflow as tf
+
+    from .classifier import Classifier
+    from .metrics import binary_metrics
+    from .model import build_model, end_to_end
+    from .pipeline import make_dataset, vectorize
+    from .text import adapt_vectorizer, make_vectorizer
+
+    out = Path(out)
+    work = Path(work_dir) if work_dir else default_work_dir(out)
+    check_writable(out.parent if out.parent != Path("") else Path("."), "output folder")
+    check_writable(work, "work folder")
+    _log(verbose, f"work folder (backup, logs, vocabulary): {work}")
+
+    fingerprint = hashlib.sha256((config.to_json() + "\n" + str(data)).encode()).hexdigest()
+    run_file = work / "run.json"
+    if run_file.exists() and json.loads(run_file.read_text()).get("fingerprint") != fingerprint:
+        _log(verbose, "the config or data differ from the interrupted run in the work folder: starting over")
+        shutil.rmtree(work)
+        work.mkdir(parents=True)
+    artifact.write_text_atomically(run_file, json.dumps({"fingerprint": fingerprint, "config": config.to_dict(), "data": str(data)}))
+
+    keras.utils.set_random_seed(config.data.seed)
+    load = dict(validation_fraction=config.data.validation_fraction, seed=config.data.seed,
+                tfds_data_dir=tfds_data_dir, download=download)
+    train_reviews = load_split(data, "train", max_samples=config.train.max_train_samples, **load)
+    val_reviews = load_split(data, "validation", **load)
+    _log(verbose, f"{len(train_reviews)} training and {len(val_reviews)} validation reviews from {data}")
+
+    vocab_file = work / "vocabulary.txt"
+    if vocab_file.exists():
+        vectorizer = make_vectorizer(config.data.max_tokens, vocabulary=vocab_file.read_text().split("\n"))
+    else:
+        vectorizer = adapt_vectorizer(train_reviews.texts, config.data.max_tokens)
+        artifact.write_text_atomically(vocab_file, "\n".join(vectorizer.get_vocabulary()[2:]))
+    vocabulary_size = vectorizer.vocabulary_size()
+
+    max_length = config.data.max_length
+    batching = dict(batch_size=config.train.batch_size, batching=config.train.batching, max_length=max_length)
+    train_ds = make_dataset(vectorize(train_reviews.texts, vectorizer, max_length), train_reviews.labels,
+                            shuffle=True, seed=config.data.seed, **batching)
+    val_ds = make_dataset(vectorize(val_reviews.texts, vectorizer, max_length), val_reviews.labels, **batching)
+
+    model = build_model(vocabulary_size, **config.model.__dict__)
+    history_file = work / "history.csv"
+    best_file = work / "best.weights.h5"
+    done_file = work / "fit_done"
+    if not done_file.exists():
+        previous = read_history(history_file)
+        nan_guard = NanGuard()
+        callbacks = [
+            keras.callbacks.BackupAndRestore(str(work / "backup"), delete_checkpoint=False),
+            EpochTimer(),
+            nan_guard,
+            ResumableCheckpoint(previous, filepath=str(best_file), monitor="val_accuracy", mode="max",
+                                save_best_only=True, save_weights_only=True),
+            ResumableEarlyStopping(previous, monitor="val_accuracy", mode="max", patience=config.train.patience),
+            keras.callbacks.CSVLogger(str(history_file), append=True),
+            keras.callbacks.TensorBoard(str(work / "logs")),
+        ]
+        model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs, callbacks=callbacks, verbose=verbose)
+        if nan_guard.diverged:
+            raise TrainingError(
+                "training diverged: the loss became NaN or infinite, so no model was saved. "
+                "Lower --learning_rate or set --global_clipnorm (e.g. 1.0). "
+                f"The backup and logs are kept in {work}."
+            )
+        done_file.write_text("fit finished\n")
+    history = read_history(history_file)
+    if not best_file.exists():
+        raise TrainingError(f"no best weights in {work}: the run did not complete an epoch")
+    model.load_weights(str(best_file))
+
+    # A fresh, uncompiled copy, so the saved file holds no optimizer state.
+    inference = build_model(vocabulary_size, **config.model.__dict__, compile=False)
+    inference.set_weights(model.get_weights())
+    classifier_model = end_to_end(vectorizer, inference, max_length)
+    classifier = Classifier(classifier_model, config.to_dict())
+    metrics: dict = {
+        "validation": binary_metrics(val_reviews.labels, classifier.predict(val_reviews.texts)),
+        "test": None,
+    }
+    _log(verbose, f"validation accuracy {metrics['validation']['accuracy']:.4f}")
+    if evaluate_test:
+        test = load_split(data, "test", **load)
+        started = time.perf_counter()
+        metrics["test"] = binary_metrics(test.labels, classifier.predict(test.texts))
+        metrics["test"]["seconds"] = round(time.perf_counter() - started, 2)
+        _log(verbose, f"test accuracy {metrics['test']['accuracy']:.4f} on {len(test)} reviews")
+    best = max(history, key=lambda row: float(row["val_accuracy"]))
+    metrics.update({
+        "epochs": len(history),
+        "best_epoch": int(best["epoch"]) + 1,
+        "training_seconds": round(sum(float(row.get("seconds", 0) or 0) for row in history), 1),
+        "parameters": int(model.count_params()),
+        "vocabulary_size": int(vocabulary_size),
+        "train_reviews": len(train_reviews),
+        "validation_reviews": len(val_reviews),
+        "data": str(data),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    })
+
+    def write(folder: Path) -> None:
+        classifier_model.save(folder / artifact.MODEL_FILE)
+        (folder / artifact.CONFIG_FILE).write_text(config.to_json() + "\n")
+        (folder / artifact.METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+        shutil.copy(history_file, folder / artifact.HISTORY_FILE)
+        (folder / artifact.COMMAND_FILE).write_text((command or "") + "\n")
+        plot_history(history, folder / artifact.CURVES_FILE)
+
+    artifact.write_folder(out, write)
+    shutil.rmtree(work, ignore_errors=True)  # the run is complete: nothing left to resume
+    _log(verbose, f"saved {out}")
+    return metrics
+
+
+def read_history(path: Path) -> list[dict]:
+    """Rows of a ``CSVLogger`` file, one per epoch (a row repeated by a resumed run counts once)."""
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(handle) if row.get("epoch", "").isdigit()}
+    return [rows[k] for k in sorted(rows)]
+
+
+def plot_history(history: list[dict], path: Path) -> None:
+    """Accuracy and loss per epoch (train and validation) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [int(r["epoch"]) + 1 for r in history]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, key in zip(axes, ("accuracy", "loss")):
+        for prefix, style in (("", "-o"), ("val_", "--s")):
+            values = [float(r[prefix + key]) for r in history if r.get(prefix + key)]
+            if values:
+                ax.plot(epochs[: len(values)], values, style, label=("validation " if prefix else "train ") + key)
+        ax.set_xlabel("epoch")
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def _log(verbose: int, message: str) -> None:
+    if verbose:
+        print(f"[sentiment] {message}", file=sys.stderr, flush=True)
+
+
+def _callbacks():
+    import keras
+
+    return keras.callbacks
+
+
+class EpochTimer(_callbacks().Callback):
+    """Adds ``seconds`` (wall time of the epoch) to the logs, so ``history.csv`` records it."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = round(time.perf_counter() - self._start, 2)
+
+
+class NanGuard(_callbacks().Callback):
+    """Stops training at the first batch whose loss is NaN or infinite, and remembers that it did."""
+
+    diverged = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            self.diverged = True
+            self.model.stop_training = True
+
+
+class ResumableCheckpoint(_callbacks().ModelCheckpoint):
+    """``ModelCheckpoint`` that remembers the best score of the epochs before a resume."""
+
+    def __init__(self, previous: list[dict], **kwargs):
+        super().__init__(**kwargs)
+        scores = [float(r[self.monitor]) for r in previous if r.get(self.monitor)]
+        if scores and Path(self.filepath).exists():
+            self.best = max(scores)
+
+
+class ResumableEarlyStopping(_callbacks().EarlyStopping):
+    """``EarlyStopping`` whose patience counts the epochs before a resume too."""
+
+    def __init__(self, previous: list[dict], **kwargs):
+        super().__init__(**kwargs)
+        self._previous = [float(r[self.monitor]) for r in previous if r.get(self.monitor)]
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self._previous:
+            best_index = int(np.argmax(self._previous))
+            self.best = self._previous[best_index]
+            self.wait = len(self._previous) - 1 - best_index

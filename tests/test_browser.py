@@ -1,0 +1,80 @@
+"""End to end in a real browser: `streamlit run app.py`, Debian's Chromium driven by Playwright."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SHIPPED_MODEL
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SEED = "the movie was terribly exciting"
+
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium (make test does)"),
+    pytest.mark.skipif(not (SHIPPED_MODEL / "model.keras").exists(), reason="no shipped model in saved_models/default"),
+]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SENTIMENT_MODELS_DIR", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 120
+    while True:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            pass
+        assert server.poll() is None and time.time() < deadline, server.stdout.read().decode()[-3000:]
+        time.sleep(0.3)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_seed_sentence_in_a_real_browser(app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1300})
+        page.goto(app_url)
+        box = page.get_by_label("Review", exact=True)
+        box.wait_for(timeout=120_000)
+        box.fill(SEED)
+        page.get_by_role("button", name="Classify").click()
+        metric = page.get_by_test_id("stMetricValue")
+        expect(metric).to_have_text("positive", timeout=120_000)
+        expect(page.get_by_text("Word by word")).to_be_visible()
+        expect(page.locator("span[title]").filter(has_text="terribly")).to_be_visible()
+        expect(page.get_by_text("pushes towards positive")).to_be_visible()
+        shot = tmp_path / "app.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("SCREENSHOT_TO"):
+            shutil.copy(shot, os.environ["SCREENSHOT_TO"])
+        browser.close()

@@ -1,0 +1,157 @@
+"""Each command end to end on the fixture: train, evaluate, predict, resume after a kill."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import FIXTURE, ROOT, tiny_overrides
+from sentiment.classifier import load_classifier
+from sentiment.data import load_split
+from sentiment.training import read_history
+from training import evaluate, train
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+
+
+def run(*args, input=None, timeout=300):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=ENV, input=input, capture_output=True, timeout=timeout)
+
+
+def test_train_writes_a_complete_model_folder(trained_model):
+    names = {p.name for p in trained_model.iterdir()}
+    assert names == {"model.keras", "config.json", "metrics.json", "history.csv", "curves.png", "command.txt"}
+    metrics = json.loads((trained_model / "metrics.json").read_text())
+    for key in ("epochs", "training_seconds", "parameters", "vocabulary_size"):
+        assert metrics[key] > 0
+    for split in ("validation", "test"):
+        assert {"accuracy", "loss", "roc_auc", "f1"} <= set(metrics[split])
+    assert metrics["test"]["n"] == 16
+    assert "training.train" in (trained_model / "command.txt").read_text()
+    assert json.loads((trained_model / "config.json").read_text())["model"]["units"] == 4
+    assert not list(trained_model.parent.glob(".tiny.*"))  # no temporary leftovers
+
+
+def test_tiny_model_learns_the_fixture(trained_model):
+    metrics = json.loads((trained_model / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] >= 0.75, metrics["test"]
+
+
+def test_training_path_and_serving_path_agree(trained_model):
+    """Vectorizing in tf.data (training) and raw strings into the saved model (serving) give the same scores."""
+    from sentiment.pipeline import make_dataset, vectorize
+
+    classifier = load_classifier(trained_model)
+    full = classifier.model
+    vectorizer, core = full.get_layer("vectorizer"), full.layers[-1]
+    reviews = load_split(FIXTURE, "test")
+    max_length = classifier.max_length
+    dataset = make_dataset(vectorize(reviews.texts, vectorizer, max_length), reviews.labels,
+                           batch_size=4, batching="longest", max_length=max_length)
+    training_path = np.concatenate([core(ids, training=False).numpy().reshape(-1) for ids, _ in dataset])
+    np.testing.assert_allclose(classifier.predict(reviews.texts), training_path, atol=1e-5)
+
+
+def test_evaluate_on_split_and_on_files(trained_model, tmp_path, capsys):
+    assert evaluate.main(["--model", str(trained_model), "--data", str(FIXTURE)]) == 0
+    on_split = json.loads(capsys.readouterr().out)
+    metrics = json.loads((trained_model / "metrics.json").read_text())
+    assert on_split["n"] == 16 and on_split["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    assert {"precision", "recall", "f1", "roc_auc", "confusion_matrix", "seconds"} <= set(on_split)
+
+    tsv = tmp_path / "mine.tsv"
+    tsv.write_text("pos\twonderful superb film\nneg\tawful dull waste\n")
+    assert evaluate.main(["--model", str(trained_model), "--file", str(tsv)]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 2
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nfine,1\nbad,7\n")
+    assert evaluate.main(["--model", str(trained_model), "--file", str(bad)]) == 2
+    assert "line 3" in capsys.readouterr().err
+
+
+def test_predict_command_arguments_and_stdin(trained_model):
+    result = run("-m", "sentiment.predict", "--model", str(trained_model), "wonderful superb film", "awful dull waste")
+    assert result.returncode == 0, result.stderr.decode()
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["text"] for r in rows] == ["wonderful superb film", "awful dull waste"]
+    assert all(0 <= r["score"] <= 1 and r["label"] in ("positive", "negative") for r in rows)
+    assert rows[0]["score"] > rows[1]["score"]
+
+    piped = run("-m", "sentiment.predict", "--model", str(trained_model), input=b"great film\n\xff\xfe broken bytes\n\n")
+    assert piped.returncode == 0, piped.stderr.decode()
+    assert len(piped.stdout.decode().splitlines()) == 2
+
+
+def test_predict_with_a_missing_model_says_so(tmp_path):
+    result = run("-m", "sentiment.predict", "--model", str(tmp_path / "nope"), "text")
+    assert result.returncode == 2
+    assert "model folder not found" in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
+
+
+def test_single_sentence_skips_model_predict(trained_model, monkeypatch):
+    classifier = load_classifier(trained_model)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("model.predict was called")
+
+    monkeypatch.setattr(classifier.model, "predict", forbidden)
+    assert classifier.predict("wonderful").shape == (1,)
+
+
+def test_unknown_config_key_is_rejected(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--data", str(FIXTURE), "--out", str(tmp_path / "m"), "--unitz", "3"])
+    assert exit_info.value.code == 2
+    assert "--unitz" in capsys.readouterr().err
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"model": {"unitz": 3}}))
+    with pytest.raises(SystemExit):
+        train.main(["--data", str(FIXTURE), "--out", str(tmp_path / "m"), "--config", str(bad)])
+    assert "unknown key(s) ['unitz']" in capsys.readouterr().err
+
+
+def test_bad_data_path_fails_before_training(tmp_path, capsys):
+    assert train.main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "m"), "--quiet"]) == 2
+    assert "data path not found" in capsys.readouterr().err
+
+
+def test_rerun_after_sigkill_resumes(tmp_path):
+    """Kill training for real after its first epoch; the same command continues, not restarts."""
+    out, work = tmp_path / "model", tmp_path / "work"
+    command = ["-m", "training.train", "--data", str(FIXTURE), "--out", str(out), "--work-dir", str(work),
+               "--no-test", *tiny_overrides(epochs=4, patience=10, max_length=200)]
+    process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=ENV,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline and len(read_history(work / "history.csv")) < 1:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = len(read_history(work / "history.csv"))
+    assert 1 <= done_before < 4, "the kill should land in the middle of training"
+    assert not out.exists()
+
+    result = run(*command)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    history = read_history(out / "history.csv")
+    assert [int(row["epoch"]) for row in history] == [0, 1, 2, 3]
+    # The resumed run logged only the epochs the killed one had not finished.
+    assert f"Epoch {done_before + 1}/4" in result.stdout.decode() + result.stderr.decode()
+    assert "Epoch 1/4" not in result.stdout.decode() + result.stderr.decode()
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 4
+
+
+def test_builder_and_data_on_the_same_labels(trained_model):
+    classifier = load_classifier(trained_model)
+    scores = classifier.predict(["wonderful superb loved", "awful dull hated"])
+    assert scores[0] > 0.5 > scores[1]
+    assert tf.is_tensor(tf.constant(scores))

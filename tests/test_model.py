@@ -1,0 +1,88 @@
+import itertools
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import FIXTURE
+from sentiment.config import CELLS, POOLINGS
+from sentiment.layers import TokenWindow
+from sentiment.data import read_official_split
+from sentiment.model import build_model, end_to_end
+from sentiment.text import adapt_vectorizer
+
+MAX_LENGTH = 24
+
+
+@pytest.fixture(scope="module")
+def fixture_reviews():
+    return read_official_split(FIXTURE, "train")
+
+
+@pytest.fixture(scope="module")
+def vectorizer(fixture_reviews):
+    return adapt_vectorizer(fixture_reviews.texts, max_tokens=60)
+
+
+@pytest.mark.parametrize(
+    "cell, bidirectional, residual, pooling",
+    list(itertools.product(CELLS, [False, True], [False, True], POOLINGS)),
+)
+def test_every_variant_trains_a_step_and_round_trips(cell, bidirectional, residual, pooling, vectorizer, fixture_reviews, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = build_model(vectorizer.vocabulary_size(), cell=cell, num_layers=2, units=3, embedding_dim=4,
+                        bidirectional=bidirectional, residual=residual, pooling=pooling, dropout=0.1,
+                        global_clipnorm=1.0)
+    texts = fixture_reviews.texts[:8]
+    ids = TokenWindow(MAX_LENGTH)(vectorizer(tf.constant(texts)))
+    before = [w.numpy().copy() for w in model.trainable_weights]
+    loss, _ = model.train_on_batch(ids, fixture_reviews.labels[:8].astype("float32"))
+    assert np.isfinite(loss)
+    assert any(not np.allclose(b, w.numpy()) for b, w in zip(before, model.trainable_weights))
+
+    full = end_to_end(vectorizer, model, MAX_LENGTH)
+    path = tmp_path / "model.keras"
+    full.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    probe = tf.constant(texts + ["", "never seen words only"])
+    expected = full(probe).numpy()
+    np.testing.assert_allclose(loaded(probe).numpy(), expected, atol=1e-6)
+    assert np.all((expected >= 0) & (expected <= 1))
+
+
+def test_residual_projects_where_widths_differ():
+    model = build_model(50, num_layers=3, units=5, embedding_dim=7, bidirectional=True, residual=True, compile=False)
+    names = [layer.name for layer in model.layers]
+    assert "projection_1" in names  # embedding (7) -> 2 x 5
+    assert "projection_2" not in names and "residual_3" in names  # 10 -> 10: identity skip
+
+
+def test_padding_does_not_change_a_prediction(vectorizer):
+    """Masking works: a short review scores the same alone and batched next to a long one."""
+    for cell, pooling in [("lstm", "max_mean"), ("gru", "last"), ("rnn", "mean")]:
+        model = end_to_end(vectorizer, build_model(vectorizer.vocabulary_size(), cell=cell, pooling=pooling,
+                                                   units=3, embedding_dim=4, num_layers=2, residual=True,
+                                                   compile=False), MAX_LENGTH)
+        short, long = "great movie", " ".join(["dull plot"] * 10)
+        alone = model(tf.constant([short])).numpy()[0, 0]
+        batched = model(tf.constant([short, long])).numpy()[0, 0]
+        assert alone == pytest.approx(batched, abs=1e-6), (cell, pooling)
+
+
+def test_too_long_reviews_are_cut_to_max_length(vectorizer):
+    model = end_to_end(vectorizer, build_model(vectorizer.vocabulary_size(), units=3, embedding_dim=4, compile=False), 5)
+    head = "wonderful great loved superb moving"
+    np.testing.assert_allclose(model(tf.constant([head])).numpy(), model(tf.constant([head + " awful" * 50])).numpy(), atol=1e-6)
+
+
+def test_clipping_options_reach_the_optimizer():
+    assert build_model(50, global_clipnorm=0.5).optimizer.global_clipnorm == 0.5
+    assert build_model(50, clipvalue=0.1).optimizer.clipvalue == 0.1
+    with pytest.raises(ValueError, match="at most one of"):
+        build_model(50, clipnorm=1.0, global_clipnorm=1.0)
+
+
+def test_deep_stack_builds():
+    model = build_model(50, num_layers=8, units=2, embedding_dim=4, residual=True, cell="lstm", compile=False)
+    assert sum("bidirectional" in layer.name for layer in model.layers) == 8

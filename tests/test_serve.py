@@ -1,0 +1,120 @@
+"""The TensorFlow-Serving-compatible REST server: answers, errors and limits."""
+
+import base64
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import ROOT
+from sentiment.classifier import load_classifier
+from sentiment.serve import create_app
+
+TEXTS = ["wonderful superb film", "awful dull waste"]
+
+
+@pytest.fixture(scope="module")
+def classifier(trained_model):
+    return load_classifier(trained_model)
+
+
+@pytest.fixture(scope="module")
+def client(classifier):
+    return TestClient(create_app(classifier, "sentiment", max_body_bytes=10_000, max_instances=4))
+
+
+def test_status_and_metadata(client):
+    status = client.get("/v1/models/sentiment").json()
+    assert status["model_version_status"][0]["state"] == "AVAILABLE"
+    signature = client.get("/v1/models/sentiment/metadata").json()["metadata"]["signature_def"]["signature_def"]["serving_default"]
+    assert signature["inputs"]["text"]["dtype"] == "DT_STRING"
+    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/openapi.json").status_code == 200
+
+
+def test_row_and_columnar_formats_match_the_model(client, classifier):
+    expected = classifier.predict(TEXTS)
+    rows = client.post("/v1/models/sentiment:predict", json={"instances": TEXTS}).json()["predictions"]
+    columns = client.post("/v1/models/sentiment:predict", json={"inputs": TEXTS}).json()["outputs"]
+    named = client.post("/v1/models/sentiment:predict", json={"inputs": {"text": TEXTS}}).json()["outputs"]
+    objects = client.post("/v1/models/sentiment:predict", json={"instances": [{"text": t} for t in TEXTS]}).json()["predictions"]
+    b64 = client.post("/v1/models/sentiment:predict",
+                      json={"instances": [{"b64": base64.b64encode(t.encode()).decode()} for t in TEXTS]}).json()["predictions"]
+    for answer in (rows, columns, named, objects, b64):
+        assert [round(a[0], 5) for a in answer] == [round(float(e), 5) for e in expected]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    (b"{not json", 400, "JSON"),
+    (b'{"instances": "text"}', 400, "must be a list"),
+    (b'{"instances": [1, 2]}', 400, "instances[0] is int"),
+    (b'{"instances": ["a"], "inputs": ["a"]}', 400, "exactly one"),
+    (b'{"signature_name": "x"}', 400, "exactly one"),
+    (b'{"instances": []}', 400, "empty"),
+    (b'[1]', 400, "JSON object"),
+    (b'{"instances": ["a", "b", "c", "d", "e"]}', 413, "over the limit of 4"),
+    (json.dumps({"instances": ["x" * 20_000]}).encode(), 413, "over the limit of 10000 bytes"),
+])
+def test_errors_look_like_tensorflow_serving(client, body, status, message):
+    response = client.post("/v1/models/sentiment:predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == status
+    assert message in response.json()["error"]
+
+
+def test_unknown_model_is_404(client):
+    for response in (client.get("/v1/models/other"), client.post("/v1/models/other:predict", json={"instances": ["a"]})):
+        assert response.status_code == 404 and "other" in response.json()["error"]
+
+
+def test_chunked_body_over_the_limit_is_refused(client):
+    def chunks():
+        for _ in range(100):
+            yield b" " * 1000
+
+    response = client.post("/v1/models/sentiment:predict", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_text_longer_than_the_model_is_not_an_error(client, classifier):
+    long = "wonderful " * 500  # 500 tokens, over the tiny model's 40
+    response = client.post("/v1/models/sentiment:predict", json={"instances": [long]})
+    assert response.status_code == 200
+    assert response.json()["predictions"][0][0] == pytest.approx(float(classifier.predict([long])[0]), abs=1e-5)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_real_server_answers_over_http(trained_model):
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "sentiment.serve", "--model", str(trained_model), "--port", str(port)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                assert server.poll() is None and time.time() < deadline, server.stdout.read().decode()[-2000:]
+                time.sleep(0.3)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models/sentiment:predict",
+                                         data=json.dumps({"instances": TEXTS}).encode())
+        predictions = json.load(urllib.request.urlopen(request, timeout=10))["predictions"]
+        assert predictions[0][0] > predictions[1][0]
+        bad = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models/sentiment:predict", data=b"{oops")
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(bad, timeout=10)
+        assert err.value.code == 400 and "error" in json.load(err.value)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
