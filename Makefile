@@ -20,5 +20,13 @@ $(BIN)/.test: $(BIN)/.runtime requirements-test.txt
 app: $(BIN)/.runtime
 	$(BIN)/streamlit run app.py
 
-test: $(BIN)/.test
+# The browser test drives Debian's Chromium; install it when we can (root with apt-get), else that test skips.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: $(CHROMIUM) missing and cannot be installed here: the browser test will be skipped"; fi
+
+test: $(BIN)/.test $(CHROMIUM)
 	$(BIN)/python -m pytest

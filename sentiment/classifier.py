@@ -49,10 +49,7 @@ class Classifier:
 
         if isinstance(texts, (str, bytes)):
             texts = [texts]
-        texts = list(texts)
-        for index, text in enumerate(texts):
-            if not isinstance(text, (str, bytes)):
-                raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
+        texts = [_utf8(text, index) for index, text in enumerate(texts)]
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size} is invalid: expected an integer >= 1")
         scores = np.empty(len(texts), dtype=np.float32)
@@ -69,7 +66,17 @@ class Classifier:
             texts = [texts]
         texts = list(texts)
         scores = self.predict(texts, batch_size=batch_size)
-        return [{"text": t, "label": label_name(float(s)), "score": float(s)} for t, s in zip(texts, scores)]
+        shown = [_utf8(t, i).decode("utf-8", errors="replace") for i, t in enumerate(texts)]  # what the model read
+        return [{"text": t, "label": label_name(float(s)), "score": float(s)} for t, s in zip(shown, scores)]
+
+
+def _utf8(text, index: int) -> bytes:
+    """UTF-8 bytes for the model; lone surrogates (undecodable command-line bytes) become U+FFFD."""
+    if isinstance(text, bytes):
+        return text
+    if not isinstance(text, str):
+        raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
+    return text.encode("utf-8", errors="replace")
 
 
 def load_classifier(path: str | Path) -> Classifier:
@@ -79,7 +86,10 @@ def load_classifier(path: str | Path) -> Classifier:
     from . import layers, text  # noqa: F401 - registers the serializable layers and the standardizer
 
     path = Path(path)
-    artifact.recover(path)
+    try:
+        artifact.recover(path)  # put back a model set aside by a save that was killed
+    except OSError:
+        pass  # a read-only folder: load what is there
     hint = "expected a folder written by `python -m training.train` holding model.keras and config.json"
     if not path.exists():
         raise ModelLoadError(f"model folder not found: {path}; {hint}")
@@ -135,6 +145,9 @@ def _read_json(file: Path) -> dict:
     if not file.is_file():
         return {}
     try:
-        return json.loads(file.read_text())
-    except (OSError, json.JSONDecodeError) as err:
+        content = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ModelLoadError(f"{file} could not be read: {err}") from None
+    if not isinstance(content, dict):
+        raise ModelLoadError(f"{file} is not a JSON object; it should hold the model's config or metrics")
+    return content

@@ -32,7 +32,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     try:
         config = Config.from_json(args.config) if args.config else Config()
         overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
-        return config.replace(**{k: (None if v.lower() in ("none", "null") else v) for k, v in overrides.items()})
+        return config.replace(**{k: (None if v.strip().lower() in ("none", "null") else v) for k, v in overrides.items()})
     except (ValueError, FileNotFoundError) as err:
         parser.error(str(err))
 

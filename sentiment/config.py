@@ -18,6 +18,7 @@ CELLS = ("lstm", "gru", "rnn")
 POOLINGS = ("last", "max", "mean", "max_mean")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 BATCHINGS = ("bucket", "longest", "fixed")
+WORD_VECTORS = ("none", "word2vec")
 
 
 def _f(default, help):  # noqa: A002 - "help" mirrors argparse
@@ -91,12 +92,18 @@ class TrainConfig:
     batch_size: int = _f(32, "reviews per batch")
     patience: int = _f(1, "epochs without validation-accuracy gain before early stopping")
     max_train_samples: int | None = _f(None, "train on at most this many reviews (smoke runs)")
+    word_vectors: str = _f("none", f"embedding initialization: {', '.join(WORD_VECTORS)} (word2vec: trained with gensim on the training reviews and the 50,000 unlabelled ones)")
+    word_vector_epochs: int = _f(5, "word2vec epochs over the training + unlabelled reviews")
+    short_crops: float = _f(0.0, "extra training examples per review: random 4-40-token windows labelled as their review, so that single sentences are in the training distribution")
     batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
 
     def __post_init__(self):
         _check(self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
         _check(self.batch_size >= 1, "batch_size", self.batch_size, "an integer >= 1")
         _check(self.batching in BATCHINGS, "batching", self.batching, f"one of {BATCHINGS}")
+        _check(self.word_vectors in WORD_VECTORS, "word_vectors", self.word_vectors, f"one of {WORD_VECTORS}")
+        _check(self.word_vector_epochs >= 1, "word_vector_epochs", self.word_vector_epochs, "an integer >= 1")
+        _check(self.short_crops >= 0, "short_crops", self.short_crops, "a number >= 0")
         _check(self.patience >= 0, "patience", self.patience, "an integer >= 0")
         if self.max_train_samples is not None:
             _check(self.max_train_samples >= 2, "max_train_samples", self.max_train_samples, "an integer >= 2")
@@ -148,6 +155,8 @@ class Config:
             raw = json.loads(path.read_text())
         except FileNotFoundError:
             raise FileNotFoundError(f"config file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"{path}: cannot be read as a JSON config file ({err})") from None
         except json.JSONDecodeError as err:
             raise ValueError(f"{path}: not valid JSON ({err})") from None
         return cls.from_dict(raw, source=str(path))
@@ -180,10 +189,16 @@ def field_type(klass, key: str):
     return args[0] if args else kind
 
 
+def _optional(klass, key: str) -> bool:
+    return type(None) in typing.get_args(typing.get_type_hints(klass)[key])
+
+
 def _coerce(klass, key, value, source):
     kind = field_type(klass, key)
     if value is None:
-        return None
+        if _optional(klass, key):
+            return None
+        raise ValueError(f"{source}: {key} cannot be none; expected a {kind.__name__}")
     try:
         if kind is bool:
             if isinstance(value, bool):

@@ -84,6 +84,8 @@ def load_split(
     """
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}: expected one of {SPLITS}")
+    if max_samples is not None and max_samples < 1:
+        raise DataError(f"max_samples={max_samples} is invalid: expected an integer >= 1 (or none for all)")
     official = "train" if split in ("train", "validation") else split
     reviews = read_official_split(source, official, tfds_data_dir=tfds_data_dir, download=download)
     rng = np.random.default_rng(seed)

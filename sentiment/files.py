@@ -28,7 +28,16 @@ def read_labelled_file(path: str | Path) -> Reviews:
     path = Path(path)
     if not path.is_file():
         raise FileFormatError(f"{path}: file not found. {FORMAT_HELP}")
-    return parse_labelled_bytes(path.read_bytes(), name=str(path), csv_format=path.suffix.lower() == ".csv")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise FileFormatError(f"{path}: cannot be read ({err.strerror or err})") from None
+    return parse_labelled_bytes(data, name=str(path), csv_format=path.suffix.lower() == ".csv")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split on ``\\n`` only (``str.splitlines`` also splits on ``\\x85``, which IMDB reviews contain)."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
 def parse_labelled_bytes(data: bytes, name: str, csv_format: bool) -> Reviews:
@@ -54,7 +63,7 @@ def decode_utf8(data: bytes, name: str) -> str:
 
 def _parse_tsv(text: str, name: str) -> Reviews:
     texts, labels = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
         if "\t" not in line:
@@ -112,7 +121,7 @@ def parse_texts_bytes(data: bytes, name: str) -> list[str]:
         except csv.Error as err:
             raise FileFormatError(f"{name}, line {reader.line_num}: malformed CSV ({err}).") from None
     else:
-        texts = [line for line in text.splitlines() if line.strip()]
+        texts = [line for line in split_lines(text) if line.strip()]
     texts = [t for t in texts if t.strip()]
     if not texts:
         raise FileFormatError(f"{name}: no texts found (the file is empty).")

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 
 
@@ -21,6 +20,8 @@ def main(argv=None, stdin=None) -> int:
     if args.batch_size < 1:
         parser.error(f"--batch-size must be >= 1, got {args.batch_size}")
 
+    from sentiment.files import split_lines
+
     texts = args.texts
     if not texts:
         stream = stdin if stdin is not None else sys.stdin.buffer
@@ -28,7 +29,7 @@ def main(argv=None, stdin=None) -> int:
         if isinstance(raw, bytes):
             # Undecodable bytes become U+FFFD rather than a crash; the text is still classified.
             raw = raw.decode("utf-8", errors="replace")
-        texts = [line for line in io.StringIO(raw).read().splitlines() if line.strip()]
+        texts = [line for line in split_lines(raw) if line.strip()]
         if not texts:
             parser.error("no text given: pass texts as arguments or one per line on stdin")
 

@@ -12,10 +12,11 @@ at ``/docs``. Errors are ``{"error": "..."}`` as TensorFlow Serving gives them.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 import sys
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import Request  # at module level: FastAPI resolves the route's annotations here
@@ -62,16 +63,18 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            return await _send_error(send, 413, f"request body of {length.decode(errors='replace')} bytes is over the limit of {self.max_bytes} bytes")
+        if length is not None and not length.isdigit():
+            return await _send_error(send, 400, "malformed Content-Length header")
+        if length is not None and int(length) > self.max_bytes:
+            return await _send_error(send, 413, f"request body of {int(length)} bytes is over the limit of {self.max_bytes} bytes")
         if length is not None:
             return await self.app(scope, receive, send)
         # A body without Content-Length (chunked): read it up to the limit, then replay it.
         chunks, seen, more = [], 0, True
         while more:
             message = await receive()
-            if message["type"] != "http.request":
-                return await self.app(scope, receive, send)
+            if message["type"] != "http.request":  # the client went away
+                return
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
             if seen > self.max_bytes:
@@ -135,7 +138,57 @@ def _text(value: Any, index: int, key: str) -> str:
             raise RequestError(400, f"{key}[{index}]: \"b64\" is not valid base64") from None
     if not isinstance(value, str):
         raise RequestError(400, f"{key}[{index}] is {type(value).__name__}; expected a string (or {{\"text\": string}})")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RequestError(400, f"{key}[{index}] is not valid Unicode (a lone surrogate escape)") from None
     return value
+
+
+class Batcher:
+    """Runs model calls on one worker thread, merging requests that arrive while it is busy.
+
+    Concurrent requests become one batch (up to ``max_batch`` texts), which is both safe (one
+    model call at a time, no shared mutable state across threads) and faster than a lock.
+    """
+
+    def __init__(self, classifier, max_batch: int = DEFAULT_MAX_INSTANCES):
+        self.classifier = classifier
+        self.max_batch = max_batch
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self._queue: asyncio.Queue | None = None
+        self._loop = None
+
+    async def predict(self, texts: list[str]) -> list[float]:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # first call on this event loop: start its worker
+            self._loop, self._queue = loop, asyncio.Queue()
+            loop.create_task(self._work(self._queue))
+        future = loop.create_future()
+        await self._queue.put((texts, future))
+        return await future
+
+    async def _work(self, queue: asyncio.Queue) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs = [await queue.get()]
+            size = len(jobs[0][0])
+            while not queue.empty() and size + len(queue._queue[0][0]) <= self.max_batch:
+                jobs.append(queue.get_nowait())
+                size += len(jobs[-1][0])
+            texts = [t for job_texts, _ in jobs for t in job_texts]
+            try:
+                scores = (await loop.run_in_executor(self.executor, self.classifier.predict, texts)).tolist()
+            except Exception as err:  # never leave a request waiting
+                for _, future in jobs:
+                    if not future.done():
+                        future.set_exception(err)
+                continue
+            start = 0
+            for job_texts, future in jobs:
+                if not future.done():
+                    future.set_result(scores[start : start + len(job_texts)])
+                start += len(job_texts)
 
 
 def create_app(classifier, name: str = "sentiment", max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -151,7 +204,8 @@ def create_app(classifier, name: str = "sentiment", max_body_bytes: int = DEFAUL
         description="IMDB sentiment classifier behind TensorFlow Serving's REST API. "
                     "A batch of strings in, the probability that each is positive out.",
     )
-    lock = threading.Lock()  # one model call at a time; TF uses both cores within a call
+    batcher = Batcher(classifier, max_batch=max_instances)
+    signature = signature_metadata(classifier)
 
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
@@ -168,52 +222,84 @@ def create_app(classifier, name: str = "sentiment", max_body_bytes: int = DEFAUL
     async def _validation_error(request, exc):
         return error(400, "malformed request: " + "; ".join(str(e.get("msg")) for e in exc.errors())[:500])
 
-    def check_name(model_name: str) -> None:
+    def check(model_name: str, version: str | None = None) -> None:
         if model_name != name:
             raise RequestError(404, f"Servable not found for request: Latest({model_name}); this server has \"{name}\"")
+        if version is not None and version != VERSION:
+            raise RequestError(404, f"Servable not found for request: Specific({model_name}, {version}); "
+                                    f"this server has version {VERSION}")
 
+    # Every route is async: they run on the event loop, never queued behind model calls.
     @app.get("/healthz", summary="Liveness and readiness")
-    def healthz():
+    async def healthz():
         return {"status": "ok", "models": [name]}
 
+    status_body = {"model_version_status": [{"version": VERSION, "state": "AVAILABLE",
+                                             "status": {"error_code": "OK", "error_message": ""}}]}
+    metadata_body = {"model_spec": {"name": name, "signature_name": "", "version": VERSION},
+                     "metadata": {"signature_def": {"signature_def": {"serving_default": signature}}}}
+
     @app.get("/v1/models/{model_name}", summary="Model status (TensorFlow Serving format)")
-    def status(model_name: str):
-        check_name(model_name)
-        return {"model_version_status": [{"version": VERSION, "state": "AVAILABLE",
-                                          "status": {"error_code": "OK", "error_message": ""}}]}
+    async def status(model_name: str):
+        check(model_name)
+        return status_body
+
+    @app.get("/v1/models/{model_name}/versions/{version}", summary="Status of one version")
+    async def status_version(model_name: str, version: str):
+        check(model_name, version)
+        return status_body
 
     @app.get("/v1/models/{model_name}/metadata", summary="Signature: a batch of strings in, probabilities out")
-    def metadata(model_name: str):
-        check_name(model_name)
-        signature = {
-            "inputs": {"text": {"dtype": "DT_STRING", "tensor_shape": {"dim": [{"size": "-1", "name": ""}], "unknown_rank": False}, "name": "serving_default_text:0"}},
-            "outputs": {"output_0": {"dtype": "DT_FLOAT", "tensor_shape": {"dim": [{"size": "-1", "name": ""}, {"size": "1", "name": ""}], "unknown_rank": False}, "name": "StatefulPartitionedCall:0"}},
-            "method_name": "tensorflow/serving/predict",
-        }
-        return {"model_spec": {"name": name, "signature_name": "", "version": VERSION},
-                "metadata": {"signature_def": {"signature_def": {"serving_default": signature}}}}
+    async def metadata(model_name: str):
+        check(model_name)
+        return metadata_body
 
-    @app.post("/v1/models/{model_name}:predict", summary="Classify texts (TensorFlow Serving predict API)",
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": PREDICT_SCHEMA}}}})
-    async def predict(model_name: str, request: Request):
-        check_name(model_name)
+    @app.get("/v1/models/{model_name}/versions/{version}/metadata", summary="Signature of one version")
+    async def metadata_version(model_name: str, version: str):
+        check(model_name, version)
+        return metadata_body
+
+    async def run_predict(request: Request):
         # Read the body whatever its content type: TensorFlow Serving does, and `curl -d` sends a form type.
         raw = await request.body()
         try:
             payload = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise RequestError(400, f"malformed JSON: {err}") from None
+        except (ValueError, RecursionError) as err:  # JSONDecodeError, bad UTF-8, absurd nesting
+            raise RequestError(400, f"malformed JSON: {str(err)[:200]}") from None
+        if isinstance(payload, dict) and payload.get("signature_name", "serving_default") not in ("serving_default", ""):
+            raise RequestError(400, f"signature_name {payload['signature_name']!r} not found; this model has \"serving_default\"")
         texts, key = parse_predict_request(payload, max_instances)
-        from starlette.concurrency import run_in_threadpool
-
-        def call():
-            with lock:
-                return classifier.predict(texts)
-
-        scores = await run_in_threadpool(call)
+        scores = await batcher.predict(texts)
         return {key: [[float(s)] for s in scores]}
 
+    body = {"requestBody": {"required": True, "content": {"application/json": {"schema": PREDICT_SCHEMA}}}}
+
+    @app.post("/v1/models/{model_name}:predict", summary="Classify texts (TensorFlow Serving predict API)", openapi_extra=body)
+    async def predict(model_name: str, request: Request):
+        check(model_name)
+        return await run_predict(request)
+
+    @app.post("/v1/models/{model_name}/versions/{version}:predict", summary="Classify texts with one version", openapi_extra=body)
+    async def predict_version(model_name: str, version: str, request: Request):
+        check(model_name, version)
+        return await run_predict(request)
+
     return BodyLimit(app, max_body_bytes)
+
+
+def signature_metadata(classifier) -> dict:
+    """The ``serving_default`` signature in TensorFlow Serving's metadata format, read off the model."""
+    def tensor(spec_name, dtype, shape):
+        return {"dtype": dtype, "name": spec_name, "tensor_shape": {
+            "dim": [{"size": str(-1 if d is None else d), "name": ""} for d in shape], "unknown_rank": False}}
+
+    (model_input,) = classifier.model.inputs
+    (model_output,) = classifier.model.outputs
+    return {
+        "inputs": {"text": tensor("serving_default_text:0", "DT_STRING", tuple(model_input.shape))},
+        "outputs": {"output_0": tensor("StatefulPartitionedCall:0", "DT_FLOAT", tuple(model_output.shape))},
+        "method_name": "tensorflow/serving/predict",
+    }
 
 
 def main(argv=None) -> int:

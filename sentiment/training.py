@@ -11,6 +11,7 @@ import csv
 import datetime
 import hashlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -33,6 +34,62 @@ def default_work_dir(out: str | Path) -> Path:
     """``$SENTIMENT_CACHE/runs/<name>-<hash of the absolute output path>``."""
     out = Path(out).resolve()
     return cache_dir() / "runs" / f"{out.name}-{hashlib.sha1(str(out).encode()).hexdigest()[:8]}"
+
+
+class RunFolder:
+    """The work folder of one run: only the files listed here are ever created or deleted in it."""
+
+    FILES = ("run.json", "vocabulary.txt", "word_vectors.npy", "history.csv", "best.weights.h5", "fit_done", "backup", "logs")
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        if self.folder.is_dir() and any(self.folder.iterdir()) and not (self.folder / "run.json").exists():
+            raise TrainingError(
+                f"work folder {self.folder} is not empty and holds no run.json, so it is not a run of this "
+                "project; choose an empty or new --work-dir (nothing was deleted)"
+            )
+
+    def path(self, name: str) -> Path:
+        assert name in self.FILES, name
+        return self.folder / name
+
+    def start(self, fingerprint: str, description: dict) -> bool:
+        """True when an interrupted run of the same config and data is there to resume."""
+        run_file = self.folder / "run.json"
+        try:
+            same = json.loads(run_file.read_text()).get("fingerprint") == fingerprint
+        except (OSError, ValueError, AttributeError):
+            same = False
+        resuming = same and any((self.folder / name).exists() for name in self.FILES[1:])
+        if not same:
+            self.clear()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        artifact.write_text_atomically(run_file, json.dumps({"fingerprint": fingerprint, **description}))
+        return resuming
+
+    def clear(self) -> None:
+        for name in self.FILES:
+            target = self.folder / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+
+    def finish(self) -> None:
+        self.clear()
+        try:
+            self.folder.rmdir()
+        except OSError:
+            pass
+
+
+def check_output(out: Path) -> None:
+    """Refuse an output that exists and is not a model folder (``--out saved_models`` must not wipe every model)."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / artifact.MODEL_FILE).exists())):
+        raise TrainingError(
+            f"{out} exists and is not a model folder (no {artifact.MODEL_FILE}); it would be replaced. "
+            "Choose a new folder such as saved_models/NAME."
+        )
 
 
 def check_writable(folder: Path, what: str) -> None:
@@ -71,22 +128,19 @@ def train(
     from .classifier import Classifier
     from .metrics import binary_metrics
     from .model import build_model, end_to_end
-    from .pipeline import make_dataset, vectorize
+    from .pipeline import add_crops, make_dataset, vectorize
     from .text import adapt_vectorizer, make_vectorizer
 
     out = Path(out)
     work = Path(work_dir) if work_dir else default_work_dir(out)
+    check_output(out)
     check_writable(out.parent if out.parent != Path("") else Path("."), "output folder")
+    run = RunFolder(work)
     check_writable(work, "work folder")
     _log(verbose, f"work folder (backup, logs, vocabulary): {work}")
-
     fingerprint = hashlib.sha256((config.to_json() + "\n" + str(data)).encode()).hexdigest()
-    run_file = work / "run.json"
-    if run_file.exists() and json.loads(run_file.read_text()).get("fingerprint") != fingerprint:
-        _log(verbose, "the config or data differ from the interrupted run in the work folder: starting over")
-        shutil.rmtree(work)
-        work.mkdir(parents=True)
-    artifact.write_text_atomically(run_file, json.dumps({"fingerprint": fingerprint, "config": config.to_dict(), "data": str(data)}))
+    if run.start(fingerprint, {"config": config.to_dict(), "data": str(data)}):
+        _log(verbose, "resuming the interrupted run found in the work folder")
 
     keras.utils.set_random_seed(config.data.seed)
     load = dict(validation_fraction=config.data.validation_fraction, seed=config.data.seed,
@@ -95,7 +149,7 @@ def train(
     val_reviews = load_split(data, "validation", **load)
     _log(verbose, f"{len(train_reviews)} training and {len(val_reviews)} validation reviews from {data}")
 
-    vocab_file = work / "vocabulary.txt"
+    vocab_file = run.path("vocabulary.txt")
     if vocab_file.exists():
         vectorizer = make_vectorizer(config.data.max_tokens, vocabulary=vocab_file.read_text().split("\n"))
     else:
@@ -105,33 +159,51 @@ def train(
 
     max_length = config.data.max_length
     batching = dict(batch_size=config.train.batch_size, batching=config.train.batching, max_length=max_length)
-    train_ds = make_dataset(vectorize(train_reviews.texts, vectorizer, max_length), train_reviews.labels,
-                            shuffle=True, seed=config.data.seed, **batching)
+    train_ids, train_labels = add_crops(vectorize(train_reviews.texts, vectorizer, max_length), train_reviews.labels,
+                                        config.train.short_crops, seed=config.data.seed)
+    train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
     val_ds = make_dataset(vectorize(val_reviews.texts, vectorizer, max_length), val_reviews.labels, **batching)
 
     model = build_model(vocabulary_size, **config.model.__dict__)
-    history_file = work / "history.csv"
-    best_file = work / "best.weights.h5"
-    done_file = work / "fit_done"
+    if config.train.word_vectors == "word2vec" and not run.path("backup").exists():
+        vectors_file = run.path("word_vectors.npy")
+        if not vectors_file.exists():
+            from .word_vectors import train_word_vectors
+
+            _log(verbose, "training word2vec on the training and unlabelled reviews")
+            unlabelled = load_split(data, "unsupervised", **load).texts
+            matrix = train_word_vectors(train_reviews.texts + unlabelled, vectorizer.get_vocabulary(),
+                                        config.model.embedding_dim, epochs=config.train.word_vector_epochs,
+                                        seed=config.data.seed)
+            np.save(run.path("word_vectors.npy").with_name(".tmp-word_vectors.npy"), matrix)
+            os.replace(run.path("word_vectors.npy").with_name(".tmp-word_vectors.npy"), vectors_file)
+        model.get_layer("embedding").set_weights([np.load(vectors_file)])
+    history_file, best_file, done_file = run.path("history.csv"), run.path("best.weights.h5"), run.path("fit_done")
     if not done_file.exists():
         previous = read_history(history_file)
         nan_guard = NanGuard()
         callbacks = [
-            keras.callbacks.BackupAndRestore(str(work / "backup"), delete_checkpoint=False),
             EpochTimer(),
             nan_guard,
-            ResumableCheckpoint(previous, filepath=str(best_file), monitor="val_accuracy", mode="max",
-                                save_best_only=True, save_weights_only=True),
+            BestWeights(previous, best_file, monitor="val_accuracy"),
             ResumableEarlyStopping(previous, monitor="val_accuracy", mode="max", patience=config.train.patience),
             keras.callbacks.CSVLogger(str(history_file), append=True),
-            keras.callbacks.TensorBoard(str(work / "logs")),
+            keras.callbacks.TensorBoard(str(run.path("logs"))),
+            # Last, so an epoch is backed up only once its row and best weights are on disk.
+            SafeBackup(nan_guard, str(run.path("backup")), delete_checkpoint=False, double_checkpoint=True),
         ]
-        model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs, callbacks=callbacks, verbose=verbose)
+        try:
+            model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs, callbacks=callbacks, verbose=verbose)
+        except OSError as err:  # e.g. a backup file cut short by a crash of the previous run
+            raise TrainingError(
+                f"could not read or write the run's files in {work}: {err}. "
+                f"Delete {work} to start this run over."
+            ) from None
         if nan_guard.diverged:
             raise TrainingError(
                 "training diverged: the loss became NaN or infinite, so no model was saved. "
-                "Lower --learning_rate or set --global_clipnorm (e.g. 1.0). "
-                f"The backup and logs are kept in {work}."
+                "Lower --learning-rate or set --global-clipnorm (e.g. 1.0). "
+                f"The backup of the last good epoch and the logs are kept in {work}."
             )
         done_file.write_text("fit finished\n")
     history = read_history(history_file)
@@ -179,7 +251,7 @@ def train(
         plot_history(history, folder / artifact.CURVES_FILE)
 
     artifact.write_folder(out, write)
-    shutil.rmtree(work, ignore_errors=True)  # the run is complete: nothing left to resume
+    run.finish()  # the run is complete: nothing left to resume
     _log(verbose, f"saved {out}")
     return metrics
 
@@ -250,14 +322,38 @@ class NanGuard(_callbacks().Callback):
             self.model.stop_training = True
 
 
-class ResumableCheckpoint(_callbacks().ModelCheckpoint):
-    """``ModelCheckpoint`` that remembers the best score of the epochs before a resume."""
+class BestWeights(_callbacks().Callback):
+    """Keeps the weights of the best epoch so far, written atomically, counting epochs before a resume."""
 
-    def __init__(self, previous: list[dict], **kwargs):
-        super().__init__(**kwargs)
-        scores = [float(r[self.monitor]) for r in previous if r.get(self.monitor)]
-        if scores and Path(self.filepath).exists():
-            self.best = max(scores)
+    def __init__(self, previous: list[dict], path: Path, monitor: str = "val_accuracy"):
+        super().__init__()
+        self.path, self.monitor = Path(path), monitor
+        scores = [float(r[monitor]) for r in previous if r.get(monitor)]
+        self.best = max(scores) if scores and self.path.exists() else -np.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        score = (logs or {}).get(self.monitor)
+        if score is not None and np.isfinite(score) and score > self.best:
+            self.best = float(score)
+            tmp = self.path.with_name(f".tmp-{os.getpid()}-{self.path.name}")
+            self.model.save_weights(str(tmp))
+            os.replace(tmp, self.path)
+
+
+class SafeBackup(_callbacks().BackupAndRestore):
+    """``BackupAndRestore`` that does not back up an epoch whose loss went NaN (the good backup is kept)."""
+
+    def __init__(self, nan_guard: "NanGuard", *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._nan_guard = nan_guard
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self._nan_guard.diverged:
+            super().on_epoch_end(epoch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self._nan_guard.diverged:
+            super().on_train_batch_end(batch, logs)
 
 
 class ResumableEarlyStopping(_callbacks().EarlyStopping):

@@ -16,6 +16,9 @@ from conftest import ROOT, SHIPPED_MODEL
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SEED = "the movie was terribly exciting"
 
+if os.environ.get("REQUIRE_BROWSER") and not Path(CHROMIUM).exists():
+    raise RuntimeError(f"REQUIRE_BROWSER is set but there is no browser at {CHROMIUM}: apt-get install chromium")
+
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium (make test does)"),
     pytest.mark.skipif(not (SHIPPED_MODEL / "model.keras").exists(), reason="no shipped model in saved_models/default"),

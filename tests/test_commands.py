@@ -9,7 +9,6 @@ import time
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from conftest import FIXTURE, ROOT, tiny_overrides
 from sentiment.classifier import load_classifier
@@ -84,9 +83,13 @@ def test_predict_command_arguments_and_stdin(trained_model):
     assert all(0 <= r["score"] <= 1 and r["label"] in ("positive", "negative") for r in rows)
     assert rows[0]["score"] > rows[1]["score"]
 
-    piped = run("-m", "sentiment.predict", "--model", str(trained_model), input=b"great film\n\xff\xfe broken bytes\n\n")
+    piped = run("-m", "sentiment.predict", "--model", str(trained_model), input=b"great film\n\xff\xfe broken\x85bytes\n\n")
     assert piped.returncode == 0, piped.stderr.decode()
-    assert len(piped.stdout.decode().splitlines()) == 2
+    assert len(piped.stdout.decode().splitlines()) == 2  # \x85 (NEL) does not split a text
+
+    undecodable = run("-m", "sentiment.predict", "--model", str(trained_model), b"caf\xe9 \xff")
+    assert undecodable.returncode == 0, undecodable.stderr.decode()
+    assert 0 <= json.loads(undecodable.stdout)["score"] <= 1
 
 
 def test_predict_with_a_missing_model_says_so(tmp_path):
@@ -154,4 +157,38 @@ def test_builder_and_data_on_the_same_labels(trained_model):
     classifier = load_classifier(trained_model)
     scores = classifier.predict(["wonderful superb loved", "awful dull hated"])
     assert scores[0] > 0.5 > scores[1]
-    assert tf.is_tensor(tf.constant(scores))
+
+
+def test_nan_loss_stops_with_advice_and_saves_nothing(tmp_path, capsys):
+    out = tmp_path / "model"
+    code = train.main(["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(tmp_path / "work"), "--quiet",
+                       *tiny_overrides(learning_rate=1e38, epochs=2, cell="rnn")])
+    assert code == 2
+    message = capsys.readouterr().err
+    assert "diverged" in message and "--global-clipnorm" in message
+    assert not out.exists()
+
+
+def test_out_that_is_not_a_model_folder_is_refused(tmp_path, capsys):
+    precious = tmp_path / "saved_models"
+    (precious / "default").mkdir(parents=True)
+    (precious / "default" / "model.keras").write_text("x")
+    assert train.main(["--data", str(FIXTURE), "--out", str(precious), "--quiet", *tiny_overrides()]) == 2
+    assert "not a model folder" in capsys.readouterr().err
+    assert (precious / "default" / "model.keras").exists()
+
+
+def test_work_dir_that_is_not_a_run_is_never_wiped(tmp_path, capsys):
+    work = tmp_path / "mine"
+    work.mkdir()
+    (work / "notes.txt").write_text("keep me")
+    assert train.main(["--data", str(FIXTURE), "--out", str(tmp_path / "m"), "--work-dir", str(work), "--quiet",
+                       *tiny_overrides()]) == 2
+    assert "not a run of this project" in capsys.readouterr().err
+    assert (work / "notes.txt").read_text() == "keep me"
+
+
+def test_none_for_a_required_key_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--data", str(FIXTURE), "--out", str(tmp_path / "m"), "--units", "none"])
+    assert "units cannot be none" in capsys.readouterr().err

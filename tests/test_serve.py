@@ -29,11 +29,23 @@ def client(classifier):
     return TestClient(create_app(classifier, "sentiment", max_body_bytes=10_000, max_instances=4))
 
 
-def test_status_and_metadata(client):
+def test_status_and_metadata(client, classifier, tmp_path):
     status = client.get("/v1/models/sentiment").json()
     assert status["model_version_status"][0]["state"] == "AVAILABLE"
+    assert client.get("/v1/models/sentiment/versions/1").json() == status
+    assert client.get("/v1/models/sentiment/versions/2").status_code == 404
     signature = client.get("/v1/models/sentiment/metadata").json()["metadata"]["signature_def"]["signature_def"]["serving_default"]
-    assert signature["inputs"]["text"]["dtype"] == "DT_STRING"
+    # The metadata describes the same signature as the SavedModel that TensorFlow Serving would load.
+    import tensorflow as tf
+
+    classifier.model.export(str(tmp_path / "export"), format="tf_saved_model", verbose=False)
+    exported = tf.saved_model.load(str(tmp_path / "export")).signatures["serving_default"]
+    (name, spec), = exported.structured_input_signature[1].items()
+    (out_name, out_spec), = exported.structured_outputs.items()
+    assert list(signature["inputs"]) == [name] and signature["inputs"][name]["dtype"] == "DT_STRING"
+    assert [int(d["size"]) for d in signature["inputs"][name]["tensor_shape"]["dim"]] == [-1 if d is None else d for d in spec.shape.as_list()]
+    assert list(signature["outputs"]) == [out_name]
+    assert [int(d["size"]) for d in signature["outputs"][out_name]["tensor_shape"]["dim"]] == [-1 if d is None else d for d in out_spec.shape.as_list()]
     assert client.get("/healthz").json()["status"] == "ok"
     assert client.get("/openapi.json").status_code == 200
 
@@ -43,10 +55,11 @@ def test_row_and_columnar_formats_match_the_model(client, classifier):
     rows = client.post("/v1/models/sentiment:predict", json={"instances": TEXTS}).json()["predictions"]
     columns = client.post("/v1/models/sentiment:predict", json={"inputs": TEXTS}).json()["outputs"]
     named = client.post("/v1/models/sentiment:predict", json={"inputs": {"text": TEXTS}}).json()["outputs"]
+    versioned = client.post("/v1/models/sentiment/versions/1:predict", json={"instances": TEXTS}).json()["predictions"]
     objects = client.post("/v1/models/sentiment:predict", json={"instances": [{"text": t} for t in TEXTS]}).json()["predictions"]
     b64 = client.post("/v1/models/sentiment:predict",
                       json={"instances": [{"b64": base64.b64encode(t.encode()).decode()} for t in TEXTS]}).json()["predictions"]
-    for answer in (rows, columns, named, objects, b64):
+    for answer in (rows, columns, named, objects, b64, versioned):
         assert [round(a[0], 5) for a in answer] == [round(float(e), 5) for e in expected]
 
 
@@ -55,7 +68,11 @@ def test_row_and_columnar_formats_match_the_model(client, classifier):
     (b'{"instances": "text"}', 400, "must be a list"),
     (b'{"instances": [1, 2]}', 400, "instances[0] is int"),
     (b'{"instances": ["a"], "inputs": ["a"]}', 400, "exactly one"),
-    (b'{"signature_name": "x"}', 400, "exactly one"),
+    (b'{"signature_name": "serving_default"}', 400, "exactly one"),
+    (b'{"signature_name": "other", "instances": ["a"]}', 400, "signature_name 'other' not found"),
+    (b'{"instances": ["\\ud800"]}', 400, "not valid Unicode"),
+    (b"[" * 100_000 + b"]" * 100_000, 413, "over the limit"),
+    (b"[" * 4000 + b"]" * 4000, 400, "malformed JSON"),
     (b'{"instances": []}', 400, "empty"),
     (b'[1]', 400, "JSON object"),
     (b'{"instances": ["a", "b", "c", "d", "e"]}', 413, "over the limit of 4"),

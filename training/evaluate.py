@@ -29,6 +29,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.data and not args.file:
         parser.error("give --data (an IMDB source) or --file (a labelled file)")
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.max_samples is not None and args.max_samples < 1:
+        parser.error(f"--max-samples must be >= 1, got {args.max_samples}")
 
     from sentiment.classifier import ModelLoadError, load_classifier
     from sentiment.cli import print_json
@@ -40,8 +44,10 @@ def main(argv=None) -> int:
         classifier = load_classifier(args.model)
         if args.file:
             reviews = read_labelled_file(args.file)
-            if args.max_samples:
-                reviews = reviews.take(range(min(args.max_samples, len(reviews))))
+            if args.max_samples and args.max_samples < len(reviews):
+                import numpy as np
+
+                reviews = reviews.take(np.sort(np.random.default_rng(1337).permutation(len(reviews))[: args.max_samples]))
         else:
             data_config = classifier.config.get("data", {})
             reviews = load_split(

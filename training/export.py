@@ -39,7 +39,7 @@ def main(argv=None) -> int:
 
     try:
         path = export(args.model, args.out)
-    except ModelLoadError as err:
+    except (ModelLoadError, OSError) as err:  # OSError: an unwritable --out, or one that is not a model folder
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {path} (signature serving_default: text [None] string -> output_0 [None, 1] float)")

@@ -46,7 +46,7 @@ def main(argv=None) -> int:
             tfds_data_dir=args.tfds_data_dir, download=not args.no_download,
             command=command_line("training.train", argv), verbose=0 if args.quiet else 1,
         )
-    except (DataError, TrainingError) as err:
+    except (DataError, TrainingError, FileExistsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print_json({k: metrics[k] for k in ("epochs", "best_epoch", "training_seconds", "parameters")} |
