@@ -79,7 +79,7 @@ def classify_tab(classifier) -> None:
     seconds = time.perf_counter() - started
     score = explanation.score
     left, right = st.columns([1, 2])
-    left.metric("Prediction", label_name(score), f"P(positive) = {score:.3f}", delta_color="off")
+    left.metric("Prediction", label_name(score), f"P(positive) = {score:.3f}", delta_color="off", delta_arrow="off")
     right.write(f"Probability of **positive**: {score:.1%}")
     right.progress(float(score))
     right.caption(f"Prediction and explanation took {seconds * 1000:.0f} ms.")

@@ -120,8 +120,13 @@ def train(
     download: bool = True,
     command: str | None = None,
     verbose: int = 1,
+    strategy: str = "default",
 ) -> dict:
-    """Train, evaluate (validation, then the test split once) and save to ``out``; return the metrics."""
+    """Train, evaluate (validation, then the test split once) and save to ``out``; return the metrics.
+
+    ``strategy``: ``default`` (one device) or ``mirrored`` (``MirroredStrategy``: synchronous
+    data parallelism over all local GPUs, or the CPU when there is none).
+    """
     import keras
     import tensorflow as tf
 
@@ -131,6 +136,7 @@ def train(
     from .pipeline import add_crops, make_dataset, vectorize
     from .text import adapt_vectorizer, make_vectorizer
 
+    distribution = make_strategy(strategy)
     out = Path(out)
     work = Path(work_dir) if work_dir else default_work_dir(out)
     check_output(out)
@@ -164,7 +170,11 @@ def train(
     train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
     val_ds = make_dataset(vectorize(val_reviews.texts, vectorizer, max_length), val_reviews.labels, **batching)
 
-    model = build_model(vocabulary_size, **config.model.__dict__)
+    if distribution.num_replicas_in_sync > 1 or strategy != "default":
+        _log(verbose, f"{strategy} strategy: {distribution.num_replicas_in_sync} replica(s) in sync")
+        train_ds, val_ds = _shard_by_data(train_ds), _shard_by_data(val_ds)
+    with distribution.scope():
+        model = build_model(vocabulary_size, **config.model.__dict__)
     if config.train.word_vectors == "word2vec" and not run.path("backup").exists():
         vectors_file = run.path("word_vectors.npy")
         if not vectors_file.exists():
@@ -256,6 +266,29 @@ def train(
     return metrics
 
 
+STRATEGIES = ("default", "mirrored")
+
+
+def make_strategy(name: str):
+    """The ``tf.distribute`` strategy for a ``--strategy`` name."""
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    raise TrainingError(f"unknown strategy {name!r}: expected one of {STRATEGIES}")
+
+
+def _shard_by_data(dataset):
+    """Shard by batches, not files (the data is in memory)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 def read_history(path: Path) -> list[dict]:
     """Rows of a ``CSVLogger`` file, one per epoch (a row repeated by a resumed run counts once)."""
     if not path.exists():
@@ -271,6 +304,7 @@ def plot_history(history: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     epochs = [int(r["epoch"]) + 1 for r in history]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
@@ -280,6 +314,7 @@ def plot_history(history: list[dict], path: Path) -> None:
             if values:
                 ax.plot(epochs[: len(values)], values, style, label=("validation " if prefix else "train ") + key)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_title(key)
         ax.grid(alpha=0.3)
         ax.legend()

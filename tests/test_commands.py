@@ -192,3 +192,10 @@ def test_none_for_a_required_key_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.main(["--data", str(FIXTURE), "--out", str(tmp_path / "m"), "--units", "none"])
     assert "units cannot be none" in capsys.readouterr().err
+
+
+def test_mirrored_strategy_trains(tmp_path):
+    out = tmp_path / "mirrored"
+    assert train.main(["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(tmp_path / "w"), "--quiet",
+                       "--strategy", "mirrored", "--no-test", *tiny_overrides(epochs=1)]) == 0
+    assert load_classifier(out).predict(["wonderful"]).shape == (1,)

@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-test", action="store_true", help="skip the final test-split evaluation (smoke runs)")
     parser.add_argument("--tfds-data-dir", help="tensorflow-datasets data_dir (default: ~/tensorflow_datasets)")
     parser.add_argument("--no-download", action="store_true", help="with --data tfds: use only prepared data, never download")
+    parser.add_argument("--strategy", choices=["default", "mirrored"], default="default",
+                        help="tf.distribute: one device, or MirroredStrategy (synchronous over all local GPUs)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_config_arguments(parser)
     return parser
@@ -44,7 +46,7 @@ def main(argv=None) -> int:
         metrics = train(
             config, args.data, args.out, work_dir=args.work_dir, evaluate_test=not args.no_test,
             tfds_data_dir=args.tfds_data_dir, download=not args.no_download,
-            command=command_line("training.train", argv), verbose=0 if args.quiet else 1,
+            command=command_line("training.train", argv), verbose=0 if args.quiet else 1, strategy=args.strategy,
         )
     except (DataError, TrainingError, FileExistsError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,0 +1,108 @@
+"""keras-tuner search: the HyperModel adapter, resume after a kill, chief + workers on loopback."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras_tuner as kt
+
+from conftest import FIXTURE, ROOT, tiny_overrides
+from sentiment.config import ModelConfig
+from sentiment.model import build_model
+from sentiment.tuning import SentimentHyperModel, model_config_from_hp
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+
+
+def tune_command(tmp_path, project, *extra):
+    return [sys.executable, "-m", "training.tune", "--data", str(FIXTURE), "--project", project,
+            "--dir", str(tmp_path / "tuner"), "--report-dir", str(tmp_path / "reports"),
+            "--models-dir", str(tmp_path / "models"), "--quiet", *tiny_overrides(), *extra]
+
+
+def completed_trials(tuner_dir: Path) -> dict:
+    trials = {}
+    for path in tuner_dir.glob("*/trial_*/trial.json"):
+        trial = json.loads(path.read_text())
+        if trial["status"] == "COMPLETED":
+            trials[trial["trial_id"]] = trial["score"]
+    return trials
+
+
+def test_defaults_of_the_search_space_are_the_default_config():
+    defaults = ModelConfig(units=8, embedding_dim=8)
+    hp = kt.HyperParameters()
+    searched = SentimentHyperModel(100, defaults).build(hp)
+    assert model_config_from_hp(hp.values, defaults) == defaults
+    assert searched.count_params() == build_model(100, **defaults.__dict__).count_params()
+
+
+def test_search_writes_leaderboard_and_retrains_the_best(tmp_path):
+    result = subprocess.run(tune_command(tmp_path, "small", "--algorithm", "random", "--max-trials", "3", "--max-epochs", "1"),
+                            cwd=ROOT, env=ENV, capture_output=True, timeout=600)
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    summary = json.loads(result.stdout.decode().strip().splitlines()[-1])
+    assert summary["trials"] == 3 and summary["test_accuracy"] is not None
+    board = (tmp_path / "reports" / "small" / "leaderboard.csv").read_text().splitlines()
+    assert len(board) == 4 and board[0].startswith("trial,cell,num_layers")
+    assert "| val_accuracy |" in (tmp_path / "reports" / "small" / "leaderboard.md").read_text()
+    model_dir = tmp_path / "models" / "tuned-small"
+    assert {"model.keras", "config.json", "metrics.json"} <= {p.name for p in model_dir.iterdir()}
+    assert json.loads((model_dir / "metrics.json").read_text())["test"]["n"] == 16
+
+
+def test_rerun_after_kill_keeps_finished_trials(tmp_path):
+    command = tune_command(tmp_path, "resume", "--algorithm", "random", "--max-trials", "4", "--max-epochs", "2", "--no-export")
+    process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(completed_trials(tmp_path / "tuner")) < 1:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = completed_trials(tmp_path / "tuner")
+    assert 1 <= len(before) < 4, "the kill should land in the middle of the search"
+    stamps = {tid: (tmp_path / "tuner" / "resume" / f"trial_{tid}" / "run.json").stat().st_mtime_ns for tid in before}
+
+    result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, timeout=600)
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    after = completed_trials(tmp_path / "tuner")
+    assert len(after) == 4
+    for tid, score in before.items():  # finished trials kept as they were, not rerun
+        assert after[tid] == score
+        assert (tmp_path / "tuner" / "resume" / f"trial_{tid}" / "run.json").stat().st_mtime_ns == stamps[tid]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_chief_and_two_workers_on_loopback(tmp_path):
+    port = _free_port()
+    command = tune_command(tmp_path, "cluster", "--algorithm", "random", "--max-trials", "4", "--max-epochs", "1", "--no-export")
+    def start(tuner_id):
+        env = {**ENV, "KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    chief = start("chief")
+    time.sleep(3)
+    workers = [start("tuner0"), start("tuner1")]
+    try:
+        for process in workers + [chief]:
+            output = process.communicate(timeout=600)[0].decode()
+            assert process.returncode == 0, output[-3000:]
+    finally:
+        for process in workers + [chief]:
+            if process.poll() is None:
+                process.kill()
+    ran_by = [json.loads(p.read_text())["tuner_id"] for p in (tmp_path / "tuner" / "cluster").glob("trial_*/run.json")]
+    assert len(ran_by) == 4
+    assert set(ran_by) == {"tuner0", "tuner1"}, ran_by
+    board = (tmp_path / "reports" / "cluster" / "leaderboard.csv").read_text().splitlines()
+    assert len(board) == 5
