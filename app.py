@@ -61,7 +61,7 @@ def classify_tab(classifier) -> None:
     st.write("Try an example:")
     columns = st.columns(len(EXAMPLES))
     for column, example in zip(columns, EXAMPLES):
-        if column.button(example, use_container_width=True):
+        if column.button(example, width="stretch"):
             st.session_state["text"] = example
             st.session_state["run"] = True
     with st.form("classify"):
@@ -91,7 +91,7 @@ def classify_tab(classifier) -> None:
     st.markdown(highlight_html(explanation), unsafe_allow_html=True)
     st.caption(LEGEND_HTML, unsafe_allow_html=True)
     with st.expander("Attributions as a table"):
-        st.dataframe(pd.DataFrame(explanation.as_rows()), use_container_width=True)
+        st.dataframe(pd.DataFrame(explanation.as_rows()), width="stretch")
 
 
 def compare_tab(paths) -> None:
@@ -117,7 +117,7 @@ def compare_tab(paths) -> None:
                      "ms": round((time.perf_counter() - started) * 1000, 1)})
     if rows:
         table = pd.DataFrame(rows)
-        st.dataframe(table, use_container_width=True, hide_index=True)
+        st.dataframe(table, width="stretch", hide_index=True)
         st.bar_chart(table.set_index("model")["P(positive)"])
 
 
@@ -145,7 +145,7 @@ def batch_tab(classifier) -> None:
         scores.extend(classifier.predict(texts[start : start + step]).tolist())
         progress.progress(min(1.0, (start + step) / len(texts)), text=f"{min(start + step, len(texts))} of {len(texts)}")
     table = pd.DataFrame({"text": texts, "label": [label_name(s) for s in scores], "P(positive)": scores})
-    st.dataframe(table, use_container_width=True)
+    st.dataframe(table, width="stretch")
     buffer = io.StringIO()
     table.to_csv(buffer, index=False)
     st.download_button("Download predictions (CSV)", buffer.getvalue(), file_name="predictions.csv", mime="text/csv")
