@@ -18,7 +18,7 @@ import platform
 import socket
 import subprocess
 import sys
-import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from pathlib import Path
 
@@ -37,14 +37,15 @@ def start_server(model: str, port: int) -> subprocess.Popen:
     process = subprocess.Popen([sys.executable, "-m", "sentiment.serve", "--model", model, "--port", str(port)],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 180
-    while time.time() < deadline:
+    while time.time() < deadline and process.poll() is None:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
                 return process
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     process.kill()
     raise RuntimeError("server did not start")
 
@@ -97,14 +98,10 @@ def main(argv=None) -> int:
         one = json.dumps({"instances": [SENTENCE]}).encode()
         http_latencies(port, one, 20)  # warm-up
         c1 = http_latencies(port, one, args.requests)
-        c16: list[float] = []
-        per_client = max(1, args.requests // 16)
-        threads = [threading.Thread(target=lambda: c16.extend(http_latencies(port, one, per_client))) for _ in range(16)]
+        per_client = [args.requests // 16 + (i < args.requests % 16) for i in range(16)]
         started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        with ThreadPoolExecutor(16) as pool:  # .result() re-raises a failed client's error
+            c16 = [s for f in [pool.submit(http_latencies, port, one, n) for n in per_client] for s in f.result()]
         c16_rate = len(c16) / (time.perf_counter() - started)
         started = time.perf_counter()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -56,6 +57,8 @@ class Classifier:
         texts = [_utf8(text, index) for index, text in enumerate(texts)]
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size} is invalid: expected an integer >= 1")
+        if threading.current_thread().name.startswith("classifier"):  # already on the worker thread
+            return self._predict_sorted(texts, batch_size)
         return self._thread.submit(self._predict_sorted, texts, batch_size).result()
 
     def _predict_sorted(self, texts: list[bytes], batch_size: int) -> np.ndarray:

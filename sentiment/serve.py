@@ -16,6 +16,7 @@ import asyncio
 import base64
 import json
 import sys
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -156,16 +157,16 @@ class Batcher:
         self.classifier = classifier
         self.max_batch = max_batch
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
-        self._queue: asyncio.Queue | None = None
-        self._loop = None
+        self._queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one queue and worker per event loop
 
     async def predict(self, texts: list[str]) -> list[float]:
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # first call on this event loop: start its worker
-            self._loop, self._queue = loop, asyncio.Queue()
-            loop.create_task(self._work(self._queue))
+        queue = self._queues.get(loop)
+        if queue is None:  # first call on this event loop: start its worker
+            queue = self._queues[loop] = asyncio.Queue()
+            loop.create_task(self._work(queue))
         future = loop.create_future()
-        await self._queue.put((texts, future))
+        await queue.put((texts, future))
         return await future
 
     async def _work(self, queue: asyncio.Queue) -> None:

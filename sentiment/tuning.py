@@ -101,7 +101,7 @@ def make_tuner(algorithm: str, hypermodel: SentimentHyperModel, *, max_trials: i
 
 
 def leaderboard(tuner) -> list[dict]:
-    """One row per finished trial, best first: trial, hyperparameters, validation accuracy, epochs, seconds, parameters."""
+    """One row per finished trial, best first: trial, hyperparameters, validation accuracy, best epoch, seconds, parameters."""
     rows = []
     for trial in tuner.oracle.trials.values():
         if trial.status != "COMPLETED" or trial.score is None:
@@ -109,12 +109,12 @@ def leaderboard(tuner) -> list[dict]:
         info_file = Path(tuner.get_trial_dir(trial.trial_id)) / "run.json"
         info = json.loads(info_file.read_text()) if info_file.exists() else {}
         values = trial.hyperparameters.values
-        epochs = values.get("tuner/epochs") or (trial.best_step + 1 if trial.best_step is not None else None)
+        best_epoch = trial.best_step + 1 if trial.best_step is not None else None
         rows.append({
             "trial": trial.trial_id,
             **{k: values[k] for k in SEARCHED if k in values},
             "val_accuracy": round(float(trial.score), 4),
-            "epochs": epochs,
+            "best_epoch": best_epoch,
             "seconds": info.get("seconds"),
             "parameters": info.get("parameters"),
             "tuner": info.get("tuner_id"),
@@ -145,7 +145,7 @@ def _fmt(value) -> str:
 
 
 def best_config(tuner, base: Config) -> Config:
-    """The base config with the best trial's model settings (and its epoch count when Hyperband chose one)."""
+    """The base config with the best trial's model settings (data and training settings stay as given)."""
     best = tuner.oracle.get_best_trials(1)
     if not best:
         raise RuntimeError("the search has no completed trial")

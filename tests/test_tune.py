@@ -76,6 +76,11 @@ def test_rerun_after_kill_keeps_finished_trials(tmp_path):
         assert after[tid] == score
         assert (tmp_path / "tuner" / "resume" / f"trial_{tid}" / "run.json").stat().st_mtime_ns == stamps[tid]
 
+    changed = list(command)
+    changed[changed.index("--max-trials") + 1] = "5"  # a different search under the same name
+    refused = subprocess.run(changed, cwd=ROOT, env=ENV, capture_output=True, timeout=600)
+    assert refused.returncode == 2 and b"other data or settings" in refused.stderr
+
 
 def _free_port():
     with socket.socket() as sock:

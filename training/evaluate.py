@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     parser.add_argument("--split", default="test", choices=["test", "validation", "train"],
                         help="with --data: which split (default: test; validation is the model's own held-out part of train)")
     parser.add_argument("--max-samples", type=int, help="evaluate a seeded random subset of this size")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32, help="texts per model call, sorted by length (default: 32)")
     parser.add_argument("--tfds-data-dir", help="tensorflow-datasets data_dir")
     args = parser.parse_args(argv)
     if not args.data and not args.file:

@@ -1,7 +1,7 @@
 """Search architectures with keras-tuner, then retrain the best and save it as a model folder.
 
     python -m training.tune --algorithm bayesian --max-trials 10 --max-epochs 2 \
-        --data ../shared/data/aclImdb_v1.tar.gz --project imdb --max-train-samples 5000
+        --data ../shared/data/aclImdb_v1.tar.gz --project imdb --max-train-samples 4000 --max-length 400
 
 Rerunning the same command after a kill resumes the search: finished trials are kept, the
 interrupted one is retried (``--overwrite`` starts over). Trials see only the validation split;
@@ -81,9 +81,26 @@ def main(argv=None) -> int:
 
     import keras
 
+    # A resumed search must be the same search: refuse to mix trials of other data or settings.
+    import hashlib
+    import json
+
+    project_dir = Path(args.dir) / args.project
+    stamp = project_dir / "search.json"
+    search = {"config": config.to_dict(), "data": str(args.data), "algorithm": args.algorithm,
+              "max_trials": args.max_trials, "max_epochs": args.max_epochs}
+    fingerprint = hashlib.sha256(json.dumps(search, sort_keys=True).encode()).hexdigest()
+    if stamp.exists() and not args.overwrite and json.loads(stamp.read_text()).get("fingerprint") != fingerprint:
+        print(f"error: {project_dir} holds a search with other data or settings; rerun with the same "
+              "arguments to resume it, or add --overwrite to start over", file=sys.stderr)
+        return 2
+
     hypermodel = SentimentHyperModel(vectorizer.vocabulary_size(), config.model)
     tuner = make_tuner(args.algorithm, hypermodel, max_trials=args.max_trials, max_epochs=args.max_epochs,
                        directory=args.dir, project_name=args.project, overwrite=args.overwrite, seed=config.data.seed)
+    if not distribute.has_chief_oracle() or distribute.is_chief_oracle():
+        project_dir.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps({"fingerprint": fingerprint, **search}))
     stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.train.patience)
     tuner.search(train_ds, validation_data=val_ds, epochs=args.max_epochs, callbacks=[stop], verbose=verbose)
     if distribute.has_chief_oracle() and not distribute.is_chief_oracle():
