@@ -2,7 +2,10 @@
 
 import os
 import shutil
+import socket
 import tarfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,28 @@ def tiny_overrides(**extra) -> list[str]:
     values = {"units": 4, "embedding_dim": 8, "max_tokens": 100, "max_length": 40, "batch_size": 8,
               "epochs": 2, "validation_fraction": 0.25, **extra}
     return [arg for key, value in values.items() for arg in (f"--{key}", str(value))]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, process, timeout: float = 120) -> None:
+    """Wait until GET ``url`` answers 200; fail with the process's output if it dies or the time runs out."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(url, timeout=1).status == 200:
+                return
+        except OSError:
+            pass
+        if process.poll() is not None or time.time() > deadline:
+            output = process.stdout.read().decode(errors="replace")[-3000:] if process.stdout else ""
+            pytest.fail(f"{url} did not become healthy (exit code {process.poll()}): {output}")
+        time.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)

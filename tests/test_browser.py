@@ -2,16 +2,13 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SHIPPED_MODEL
+from conftest import ROOT, SHIPPED_MODEL, free_port, wait_healthy
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SEED = "the movie was terribly exciting"
@@ -23,15 +20,9 @@ def test_browser_is_there_when_required():
         pytest.fail(f"REQUIRE_BROWSER is set but there is no browser at {CHROMIUM}: apt-get install chromium")
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url():
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("SENTIMENT_MODELS_DIR", None)
     server = subprocess.Popen(
@@ -39,15 +30,7 @@ def app_url():
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
-    deadline = time.time() + 120
-    while True:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            pass
-        assert server.poll() is None and time.time() < deadline, server.stdout.read().decode()[-3000:]
-        time.sleep(0.3)
+    wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", server)
     yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=30)

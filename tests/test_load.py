@@ -3,16 +3,14 @@
 import http.client
 import json
 import random
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, free_port, wait_healthy
 from sentiment.classifier import load_classifier
 
 CLIENTS, REQUESTS = 32, 200
@@ -26,12 +24,6 @@ BAD = [
 ]
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _rss_mb(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -41,20 +33,10 @@ def _rss_mb(pid):
 
 @pytest.fixture(scope="module")
 def server(trained_model):
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "sentiment.serve", "--model", str(trained_model), "--port", str(port)],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            pass
-        assert process.poll() is None and time.time() < deadline
-        time.sleep(0.3)
+    wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
     yield process, port
     process.terminate()
     process.wait(timeout=30)

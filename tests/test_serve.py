@@ -2,17 +2,15 @@
 
 import base64
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import ROOT
+from conftest import ROOT, free_port, wait_healthy
 from sentiment.classifier import load_classifier
 from sentiment.serve import create_app
 
@@ -105,25 +103,12 @@ def test_text_longer_than_the_model_is_not_an_error(client, classifier):
     assert response.json()["predictions"][0][0] == pytest.approx(float(classifier.predict([long])[0]), abs=1e-5)
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_real_server_answers_over_http(trained_model):
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "sentiment.serve", "--model", str(trained_model), "--port", str(port)],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                assert server.poll() is None and time.time() < deadline, server.stdout.read().decode()[-2000:]
-                time.sleep(0.3)
+        wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
         request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models/sentiment:predict",
                                          data=json.dumps({"instances": TEXTS}).encode())
         predictions = json.load(urllib.request.urlopen(request, timeout=10))["predictions"]

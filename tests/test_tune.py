@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import keras_tuner as kt
 
-from conftest import FIXTURE, ROOT, tiny_overrides
+from conftest import FIXTURE, ROOT, free_port, tiny_overrides
 from sentiment.config import ModelConfig
 from sentiment.model import build_model
 from sentiment.tuning import SentimentHyperModel, model_config_from_hp
@@ -82,14 +81,8 @@ def test_rerun_after_kill_keeps_finished_trials(tmp_path):
     assert refused.returncode == 2 and b"other data or settings" in refused.stderr
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_chief_and_two_workers_on_loopback(tmp_path):
-    port = _free_port()
+    port = free_port()
     command = tune_command(tmp_path, "cluster", "--algorithm", "random", "--max-trials", "4", "--max-epochs", "1", "--no-export")
     def start(tuner_id):
         env = {**ENV, "KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
