@@ -140,7 +140,7 @@ def describe(classifier: "Classifier") -> dict:
     clip = next((f"{k}={model[k]}" for k in ("clipnorm", "global_clipnorm", "clipvalue") if model.get(k)), "none")
     test = (classifier.metrics.get("test") or {}).get("accuracy")
     return {
-        "cell": model.get("cell"),
+        "cell": "+".join(c.strip() for c in model["ensemble"].split(",")) + " (averaged)" if model.get("ensemble") else model.get("cell"),
         "layers": model.get("num_layers"),
         "units": model.get("units"),
         "bidirectional": model.get("bidirectional"),

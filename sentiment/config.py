@@ -61,9 +61,14 @@ class ModelConfig:
     clipnorm: float | None = _f(None, "clip each variable's gradient to this L2 norm")
     global_clipnorm: float | None = _f(None, "clip all gradients together to this global L2 norm")
     clipvalue: float | None = _f(None, "clip each gradient element to [-value, value]")
+    ensemble: str = _f("", "average of several models, e.g. 'lstm,gru': comma-separated cells, each model trained in turn "
+                       "with the other settings here, their probabilities averaged in one saved model; empty = one model of `cell`")
 
     def __post_init__(self):
         _check(self.cell in CELLS, "cell", self.cell, f"one of {CELLS}")
+        members = [c.strip() for c in self.ensemble.split(",")] if self.ensemble.strip() else []
+        _check(not members or (len(members) >= 2 and all(c in CELLS for c in members)), "ensemble", self.ensemble,
+               f"empty, or two or more comma-separated cells from {CELLS}, e.g. 'lstm,gru'")
         _check(self.pooling in POOLINGS, "pooling", self.pooling, f"one of {POOLINGS}")
         _check(self.merge_mode in MERGE_MODES, "merge_mode", self.merge_mode, f"one of {MERGE_MODES}")
         _check(self.num_layers >= 1, "num_layers", self.num_layers, "an integer >= 1")
@@ -82,6 +87,15 @@ class ModelConfig:
             )
         for name in clips:
             _check(getattr(self, name) > 0, name, getattr(self, name), "a number > 0")
+
+    def member_cells(self) -> list[str]:
+        """The cell of each model: the ensemble's members, or just ``cell``."""
+        return [c.strip() for c in self.ensemble.split(",")] if self.ensemble.strip() else [self.cell]
+
+    def builder_arguments(self, cell: str | None = None) -> dict[str, Any]:
+        """Keyword arguments of :func:`sentiment.model.build_model` for one model (``cell`` overrides)."""
+        arguments = {k: v for k, v in self.__dict__.items() if k != "ensemble"}
+        return arguments | ({"cell": cell} if cell else {})
 
 
 @dataclass(frozen=True)

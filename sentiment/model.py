@@ -35,6 +35,7 @@ def build_model(
     global_clipnorm: float | None = None,
     clipvalue: float | None = None,
     compile: bool = True,  # noqa: A002 - Keras word
+    name: str | None = None,
 ) -> keras.Model:
     """Build (and by default compile) a recurrent classifier over token ids.
 
@@ -93,7 +94,7 @@ def build_model(
     if dropout:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     probability = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
-    model = keras.Model(ids, probability, name=f"{'bi' if bidirectional else ''}{cell}_classifier")
+    model = keras.Model(ids, probability, name=name or f"{'bi' if bidirectional else ''}{cell}_classifier")
     if compile:
         model.compile(
             optimizer=make_optimizer(params),
@@ -115,13 +116,19 @@ def make_optimizer(params: ModelConfig) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=params.learning_rate, **clip)
 
 
-def end_to_end(vectorizer: keras.layers.TextVectorization, classifier: keras.Model, max_length: int) -> keras.Model:
+def end_to_end(vectorizer: keras.layers.TextVectorization, classifier: keras.Model | list[keras.Model],
+               max_length: int) -> keras.Model:
     """Raw strings ``[batch]`` -> probability of ``pos`` ``[batch, 1]``: the model that is saved and served.
 
-    It is not compiled, so the saved file holds no optimizer state.
+    ``classifier`` may be a list of models over the same token ids (an ensemble): their
+    probabilities are averaged. It is not compiled, so the saved file holds no optimizer state.
     """
     text = keras.Input(shape=(), dtype="string", name="text")
     ids = vectorizer(text)
     ids = TokenWindow(max_length, name="token_window")(ids)
-    probability = classifier(ids)
+    members = classifier if isinstance(classifier, (list, tuple)) else [classifier]
+    if len({m.name for m in members}) != len(members):
+        raise ValueError(f"ensemble members need distinct names, got {[m.name for m in members]}")
+    outputs = [member(ids) for member in members]
+    probability = outputs[0] if len(outputs) == 1 else keras.layers.Average(name="average")(outputs)
     return keras.Model(text, probability, name="sentiment")

@@ -49,8 +49,12 @@ class RunFolder:
                 "project; choose an empty or new --work-dir (nothing was deleted)"
             )
 
-    def path(self, name: str) -> Path:
+    def path(self, name: str, member: int = 0) -> Path:
+        """A file of the run; ``member`` > 0 names the files of an ensemble's later models (``history-2.csv``)."""
         assert name in self.FILES, name
+        if member:
+            stem, dot, rest = name.partition(".")
+            name = f"{stem}-{member + 1}{dot}{rest}"
         return self.folder / name
 
     def start(self, fingerprint: str, description: dict) -> bool:
@@ -69,11 +73,16 @@ class RunFolder:
 
     def clear(self) -> None:
         for name in self.FILES:
-            target = self.folder / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+            stem, dot, rest = name.partition(".")
+            for target in [self.folder / name, *self.folder.glob(f"{stem}-[0-9]*{dot}{rest}")]:
+                self._remove(target)
+
+    @staticmethod
+    def _remove(target: Path) -> None:
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
 
     def finish(self) -> None:
         self.clear()
@@ -139,6 +148,11 @@ def train(
     distribution = make_strategy(strategy)
     out = Path(out)
     work = Path(work_dir) if work_dir else default_work_dir(out)
+    if strategy == "multi_worker":
+        from .distributed import cluster_spec
+
+        if cluster_spec()[1]:  # workers on one machine must not share a work folder
+            work = work.with_name(f"{work.name}-worker{cluster_spec()[1]}")
     check_output(out)
     check_writable(out.parent if out.parent != Path("") else Path("."), "output folder")
     run = RunFolder(work)
@@ -170,12 +184,24 @@ def train(
     train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
     val_ds = make_dataset(vectorize(val_reviews.texts, vectorizer, max_length), val_reviews.labels, **batching)
 
-    if distribution.num_replicas_in_sync > 1 or strategy != "default":
+    chief = True
+    if strategy == "multi_worker":
+        from . import distributed
+
+        workers, index = distributed.cluster_spec()
+        chief = index == 0
+        _log(verbose, f"multi_worker strategy: worker {index} of {workers}{' (chief: writes the model)' if chief else ''}")
+
+        def make_train_dataset():
+            return make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
+
+        multi_worker = dict(make_train_dataset=make_train_dataset, batches=int(train_ds.cardinality()),
+                            log=lambda message: _log(verbose or 1, message))
+    elif distribution.num_replicas_in_sync > 1 or strategy != "default":
         _log(verbose, f"{strategy} strategy: {distribution.num_replicas_in_sync} replica(s) in sync")
         train_ds, val_ds = _shard_by_data(train_ds), _shard_by_data(val_ds)
-    with distribution.scope():
-        model = build_model(vocabulary_size, **config.model.__dict__)
-    if config.train.word_vectors == "word2vec" and not run.path("backup").exists():
+
+    def word_vectors() -> np.ndarray:
         vectors_file = run.path("word_vectors.npy")
         if not vectors_file.exists():
             from .word_vectors import train_word_vectors
@@ -185,64 +211,52 @@ def train(
             matrix = train_word_vectors(train_reviews.texts + unlabelled, vectorizer.get_vocabulary(),
                                         config.model.embedding_dim, epochs=config.train.word_vector_epochs,
                                         seed=config.data.seed)
-            np.save(run.path("word_vectors.npy").with_name(".tmp-word_vectors.npy"), matrix)
-            os.replace(run.path("word_vectors.npy").with_name(".tmp-word_vectors.npy"), vectors_file)
-        model.get_layer("embedding").set_weights([np.load(vectors_file)])
-    history_file, best_file, done_file = run.path("history.csv"), run.path("best.weights.h5"), run.path("fit_done")
-    if not done_file.exists():
-        previous = read_history(history_file)
-        nan_guard = NanGuard()
-        callbacks = [
-            EpochTimer(),
-            nan_guard,
-            BestWeights(previous, best_file, monitor="val_accuracy"),
-            ResumableEarlyStopping(previous, monitor="val_accuracy", mode="max", patience=config.train.patience),
-            keras.callbacks.CSVLogger(str(history_file), append=True),
-            keras.callbacks.TensorBoard(str(run.path("logs"))),
-            # Last, so an epoch is backed up only once its row and best weights are on disk.
-            SafeBackup(nan_guard, str(run.path("backup")), delete_checkpoint=False, double_checkpoint=True),
-        ]
-        try:
-            model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs, callbacks=callbacks, verbose=verbose)
-        except OSError as err:  # e.g. a backup file cut short by a crash of the previous run
-            raise TrainingError(
-                f"could not read or write the run's files in {work}: {err}. "
-                f"Delete {work} to start this run over."
-            ) from None
-        if nan_guard.diverged:
-            raise TrainingError(
-                "training diverged: the loss became NaN or infinite, so no model was saved. "
-                "Lower --learning-rate or set --global-clipnorm (e.g. 1.0). "
-                f"The backup of the last good epoch and the logs are kept in {work}."
-            )
-        done_file.write_text("fit finished\n")
-    history = read_history(history_file)
-    if not best_file.exists():
-        raise TrainingError(f"no best weights in {work}: the run did not complete an epoch")
-    model.load_weights(str(best_file))
+            tmp = vectors_file.with_name(f".tmp-{os.getpid()}-word_vectors.npy")
+            np.save(tmp, matrix)
+            os.replace(tmp, vectors_file)
+        return np.load(vectors_file)
 
-    # A fresh, uncompiled copy, so the saved file holds no optimizer state.
-    inference = build_model(vocabulary_size, **config.model.__dict__, compile=False)
-    inference.set_weights(model.get_weights())
-    classifier_model = end_to_end(vectorizer, inference, max_length)
+    cells = config.model.member_cells()
+    names = [None] if len(cells) == 1 else [f"member_{i + 1}_{cell}" for i, cell in enumerate(cells)]
+    members, histories = [], []
+    for index, (cell, name) in enumerate(zip(cells, names)):
+        if len(cells) > 1:
+            _log(verbose, f"ensemble member {index + 1} of {len(cells)}: {cell}")
+        keras.utils.set_random_seed(config.data.seed + index)
+        with distribution.scope():
+            model = build_model(vocabulary_size, **config.model.builder_arguments(cell), name=name)
+        if strategy == "multi_worker":
+            history = _fit_member_multi_worker(run, index, model, config, val_ds, word_vectors, distribution,
+                                               **multi_worker)
+        else:
+            history = _fit_member(run, index, model, config, train_ds, val_ds, word_vectors, verbose)
+        # A fresh, uncompiled copy, so the saved file holds no optimizer state.
+        inference = build_model(vocabulary_size, **config.model.builder_arguments(cell), name=name, compile=False)
+        inference.set_weights(model.get_weights())
+        members.append(inference)
+        histories.append(history)
+        del model
+    classifier_model = end_to_end(vectorizer, members, max_length)
     classifier = Classifier(classifier_model, config.to_dict())
     metrics: dict = {
         "validation": binary_metrics(val_reviews.labels, classifier.predict(val_reviews.texts)),
         "test": None,
     }
     _log(verbose, f"validation accuracy {metrics['validation']['accuracy']:.4f}")
-    if evaluate_test:
+    if evaluate_test and chief:
         test = load_split(data, "test", **load)
         started = time.perf_counter()
         metrics["test"] = binary_metrics(test.labels, classifier.predict(test.texts))
         metrics["test"]["seconds"] = round(time.perf_counter() - started, 2)
         _log(verbose, f"test accuracy {metrics['test']['accuracy']:.4f} on {len(test)} reviews")
-    best = max(history, key=lambda row: float(row["val_accuracy"]))
+    summaries = [_summarize(history) for history in histories]
+    if len(cells) > 1:
+        metrics["members"] = [{"cell": cell, **summary} for cell, summary in zip(cells, summaries)]
     metrics.update({
-        "epochs": len(history),
-        "best_epoch": int(best["epoch"]) + 1,
-        "training_seconds": round(sum(float(row.get("seconds", 0) or 0) for row in history), 1),
-        "parameters": int(model.count_params()),
+        "epochs": sum(s["epochs"] for s in summaries),
+        "best_epoch": summaries[0]["best_epoch"] if len(cells) == 1 else None,
+        "training_seconds": round(sum(s["training_seconds"] for s in summaries), 1),
+        "parameters": int(sum(m.count_params() for m in members)),
         "vocabulary_size": int(vocabulary_size),
         "train_reviews": len(train_reviews),
         "validation_reviews": len(val_reviews),
@@ -256,17 +270,90 @@ def train(
         classifier_model.save(folder / artifact.MODEL_FILE)
         (folder / artifact.CONFIG_FILE).write_text(config.to_json() + "\n")
         (folder / artifact.METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
-        shutil.copy(history_file, folder / artifact.HISTORY_FILE)
+        write_history(rows, folder / artifact.HISTORY_FILE)
         (folder / artifact.COMMAND_FILE).write_text((command or "") + "\n")
-        plot_history(history, folder / artifact.CURVES_FILE)
+        plot_history(rows, folder / artifact.CURVES_FILE)
 
+    rows = [{**row, "member": cell} if len(cells) > 1 else row for cell, history in zip(cells, histories) for row in history]
+
+    if not chief:  # the chief writes the model folder; the other workers only helped train it
+        run.finish()
+        _log(verbose, f"worker done; the chief worker saves {out}")
+        return metrics
     artifact.write_folder(out, write)
     run.finish()  # the run is complete: nothing left to resume
     _log(verbose, f"saved {out}")
     return metrics
 
 
-STRATEGIES = ("default", "mirrored")
+def _fit_member(run: "RunFolder", index: int, model, config: Config, train_ds, val_ds, word_vectors, verbose: int):
+    """Fit one model (resuming its backup), load its best weights, return its history rows."""
+    import keras
+
+    history_file, best_file = run.path("history.csv", index), run.path("best.weights.h5", index)
+    done_file, backup = run.path("fit_done", index), run.path("backup", index)
+    if config.train.word_vectors == "word2vec" and not done_file.exists() and not backup.exists():
+        model.get_layer("embedding").set_weights([word_vectors()])
+    if not done_file.exists():
+        previous = read_history(history_file)
+        nan_guard = NanGuard()
+        callbacks = [
+            EpochTimer(),
+            nan_guard,
+            BestWeights(previous, best_file, monitor="val_accuracy"),
+            ResumableEarlyStopping(previous, monitor="val_accuracy", mode="max", patience=config.train.patience),
+            keras.callbacks.CSVLogger(str(history_file), append=True),
+            keras.callbacks.TensorBoard(str(run.path("logs", index))),
+            # Last, so an epoch is backed up only once its row and best weights are on disk.
+            SafeBackup(nan_guard, str(backup), delete_checkpoint=False, double_checkpoint=True),
+        ]
+        try:
+            model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs, callbacks=callbacks, verbose=verbose)
+        except OSError as err:  # e.g. a backup file cut short by a crash of the previous run
+            raise TrainingError(
+                f"could not read or write the run's files in {run.folder}: {err}. "
+                f"Delete {run.folder} to start this run over."
+            ) from None
+        if nan_guard.diverged:
+            raise TrainingError(
+                "training diverged: the loss became NaN or infinite, so no model was saved. "
+                "Lower --learning-rate or set --global-clipnorm (e.g. 1.0). "
+                f"The backup of the last good epoch and the logs are kept in {run.folder}."
+            )
+        done_file.write_text("fit finished\n")
+    if not best_file.exists():
+        raise TrainingError(f"no best weights in {run.folder}: the run did not complete an epoch")
+    model.load_weights(str(best_file))
+    return read_history(history_file)
+
+
+def _fit_member_multi_worker(run: "RunFolder", index: int, model, config: Config, val_ds, word_vectors, strategy,
+                             make_train_dataset, batches: int, log) -> list[dict]:
+    """Fit one model with the multi-worker loop of :mod:`sentiment.distributed` (no resume: a rerun starts over)."""
+    from . import distributed
+
+    if config.train.word_vectors == "word2vec":
+        model.get_layer("embedding").set_weights([word_vectors()])
+    history_file, best_file = run.path("history.csv", index), run.path("best.weights.h5", index)
+    rows = distributed.fit(strategy, model, model.optimizer, make_train_dataset, batches, val_ds,
+                           epochs=config.train.epochs, patience=config.train.patience,
+                           history_file=history_file, best_file=best_file, log=log)
+    model.load_weights(str(best_file))
+    log(f"best weights digest {distributed.weights_digest(model)} (the same on every worker of one training)")
+    return read_history(history_file) or rows
+
+
+def _summarize(history: list[dict]) -> dict:
+    best = max(history, key=lambda row: float(row["val_accuracy"]))
+    return {
+        "epochs": len(history),
+        "best_epoch": int(best["epoch"]) + 1,
+        "validation_accuracy": round(float(best["val_accuracy"]), 4),
+        "training_seconds": round(sum(float(row.get("seconds", 0) or 0) for row in history), 1),
+    }
+
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
 def make_strategy(name: str):
@@ -277,6 +364,14 @@ def make_strategy(name: str):
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        from .distributed import cluster_spec
+
+        try:
+            cluster_spec()
+        except ValueError as err:
+            raise TrainingError(str(err)) from None
+        return tf.distribute.MultiWorkerMirroredStrategy()
     raise TrainingError(f"unknown strategy {name!r}: expected one of {STRATEGIES}")
 
 
@@ -290,29 +385,46 @@ def _shard_by_data(dataset):
 
 
 def read_history(path: Path) -> list[dict]:
-    """Rows of a ``CSVLogger`` file, one per epoch (a row repeated by a resumed run counts once)."""
+    """Rows of a ``CSVLogger`` file, one per epoch (a row repeated by a resumed run counts once).
+
+    A model folder's ``history.csv`` of an ensemble has a ``member`` column: one row per member and epoch.
+    """
     if not path.exists():
         return []
     with path.open(newline="") as handle:
-        rows = {int(row["epoch"]): row for row in csv.DictReader(handle) if row.get("epoch", "").isdigit()}
-    return [rows[k] for k in sorted(rows)]
+        rows = {(row.get("member") or "", int(row["epoch"])): row
+                for row in csv.DictReader(handle) if row.get("epoch", "").isdigit()}
+    return list(rows.values())
+
+
+def write_history(rows: list[dict], path: Path) -> None:
+    """History rows as CSV (an ensemble's rows carry a ``member`` column)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def plot_history(history: list[dict], path: Path) -> None:
-    """Accuracy and loss per epoch (train and validation) as a PNG."""
+    """Accuracy and loss per epoch (train and validation) as a PNG; one line pair per ensemble member."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    epochs = [int(r["epoch"]) + 1 for r in history]
+    groups = {}
+    for row in history:
+        groups.setdefault(row.get("member") or "", []).append(row)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     for ax, key in zip(axes, ("accuracy", "loss")):
-        for prefix, style in (("", "-o"), ("val_", "--s")):
-            values = [float(r[prefix + key]) for r in history if r.get(prefix + key)]
-            if values:
-                ax.plot(epochs[: len(values)], values, style, label=("validation " if prefix else "train ") + key)
+        for member, rows in groups.items():
+            for prefix, style in (("", "-o"), ("val_", "--s")):
+                values = [(int(r["epoch"]) + 1, float(r[prefix + key])) for r in rows if r.get(prefix + key)]
+                if values:
+                    label = f"{member + ' ' if member else ''}{'validation' if prefix else 'train'} {key}"
+                    ax.plot(*zip(*values), style, label=label)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_title(key)

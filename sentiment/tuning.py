@@ -26,6 +26,31 @@ SEARCHED = ("cell", "num_layers", "units", "bidirectional", "residual", "pooling
             "embedding_dim", "learning_rate", "clipnorm")
 
 
+def _save_json_atomically(path, obj):
+    """keras-tuner's ``utils.save_json``, but a kill mid-write leaves the previous file, not half a JSON.
+
+    keras-tuner writes ``trial.json`` and ``oracle.json`` in place; a search killed while writing
+    one could not be resumed (the rerun fails to parse it). Remote paths (``gs://``) keep the original.
+    """
+    text = json.dumps(obj)
+    if "://" in str(path):
+        return _original_save_json(path, obj)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return text
+
+
+from keras_tuner.src import utils as _kt_utils  # noqa: E402 - patched once, on import
+
+_original_save_json = getattr(_kt_utils.save_json, "__wrapped_original__", _kt_utils.save_json)
+_save_json_atomically.__wrapped_original__ = _original_save_json
+_kt_utils.save_json = _save_json_atomically
+
+
 def _choices(default, options):
     return sorted(set(options) | {default}, key=str)
 
@@ -64,6 +89,7 @@ def model_config_from_hp(values: dict, defaults: ModelConfig) -> ModelConfig:
     fields = {k: values[k] for k in SEARCHED if k in values}
     clip = fields.pop("clipnorm", 0.0) or None
     base = {k: v for k, v in defaults.__dict__.items() if k not in ("clipnorm", "global_clipnorm", "clipvalue")}
+    base["ensemble"] = ""  # the search is over single models
     return ModelConfig(**{**base, **fields, "clipnorm": clip})
 
 

@@ -27,10 +27,21 @@ def tune_command(tmp_path, project, *extra):
 def completed_trials(tuner_dir: Path) -> dict:
     trials = {}
     for path in tuner_dir.glob("*/trial_*/trial.json"):
-        trial = json.loads(path.read_text())
+        trial = json.loads(path.read_text())  # written atomically (tmp + rename), so never half a file
         if trial["status"] == "COMPLETED":
             trials[trial["trial_id"]] = trial["score"]
     return trials
+
+
+def test_keras_tuner_json_files_are_written_atomically(tmp_path):
+    from keras_tuner.src import utils
+
+    target = tmp_path / "trial.json"
+    utils.save_json(str(target), {"status": "COMPLETED"})
+    assert json.loads(target.read_text()) == {"status": "COMPLETED"}
+    assert [p.name for p in tmp_path.iterdir()] == ["trial.json"]  # no temporary file left
+    utils.save_json(str(target), {"status": "RUNNING", "pad": "x" * 100000})  # replaced whole
+    assert json.loads(target.read_text())["status"] == "RUNNING"
 
 
 def test_defaults_of_the_search_space_are_the_default_config():
@@ -38,7 +49,7 @@ def test_defaults_of_the_search_space_are_the_default_config():
     hp = kt.HyperParameters()
     searched = SentimentHyperModel(100, defaults).build(hp)
     assert model_config_from_hp(hp.values, defaults) == defaults
-    assert searched.count_params() == build_model(100, **defaults.__dict__).count_params()
+    assert searched.count_params() == build_model(100, **defaults.builder_arguments()).count_params()
 
 
 def test_search_writes_leaderboard_and_retrains_the_best(tmp_path):

@@ -26,8 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-test", action="store_true", help="skip the final test-split evaluation (smoke runs)")
     parser.add_argument("--tfds-data-dir", help="tensorflow-datasets data_dir (default: ~/tensorflow_datasets)")
     parser.add_argument("--no-download", action="store_true", help="with --data tfds: use only prepared data, never download")
-    parser.add_argument("--strategy", choices=["default", "mirrored"], default="default",
-                        help="tf.distribute: one device, or MirroredStrategy (synchronous over all local GPUs)")
+    parser.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"], default="default",
+                        help="tf.distribute: one device; MirroredStrategy (synchronous over all local GPUs); or "
+                             "MultiWorkerMirroredStrategy across machines (run the same command on every worker, "
+                             "each with its TF_CONFIG; worker 0 writes the model)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_config_arguments(parser)
     return parser

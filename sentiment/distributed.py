@@ -1,0 +1,171 @@
+"""Multi-worker training: ``tf.distribute.MultiWorkerMirroredStrategy`` with a custom training loop.
+
+Keras 3's ``fit`` fails under ``MultiWorkerMirroredStrategy`` on TensorFlow 2.21 (its symbolic
+build receives ``PerReplica`` values; keras-team/keras#20585), so workers train with the loop
+TensorFlow documents for this strategy (``strategy.run`` over a distributed dataset). The Keras
+optimizer all-reduces (sums) the gradients of the replicas; each replica's loss is divided by the
+global batch, so the update equals one over the global batch.
+
+Every worker runs the same ``python -m training.train --strategy multi_worker`` command with its
+own ``TF_CONFIG`` (``{"cluster": {"worker": [...]}, "task": {"type": "worker", "index": i}}``).
+Worker 0 is the chief: it writes the model folder; the others write nothing there. Each worker
+reads the whole data and takes every n-th batch of the same seeded order, the same number of
+steps each (collectives hang if one worker runs a step the others do not).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def cluster_spec() -> tuple[int, int]:
+    """``(number of workers, this worker's index)`` from ``TF_CONFIG``; ``(1, 0)`` without one."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return 1, 0
+    try:
+        config = json.loads(raw)
+        workers = config["cluster"]["worker"]
+        index = int(config["task"]["index"])
+        kind = config["task"]["type"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(
+            f"TF_CONFIG is not valid ({err!r}): expected "
+            '{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", "index": 0}}'
+        ) from None
+    if kind not in ("worker", "chief") or not 0 <= index < len(workers):
+        raise ValueError(f"TF_CONFIG task {config['task']} does not name one of the {len(workers)} workers")
+    return len(workers), index
+
+
+def is_chief() -> bool:
+    return cluster_spec()[1] == 0
+
+
+def fit(strategy, model, optimizer, make_train_dataset, batches: int, val_ds, *, epochs: int, patience: int,
+        history_file: Path, best_file: Path, log=print) -> list[dict]:
+    """Train ``model`` (built under ``strategy.scope()``) and keep the weights of the best validation epoch.
+
+    ``make_train_dataset()`` gives the full, seeded, batched training set (``batches`` batches);
+    worker i takes batches i, i + n, ... and ``batches // n`` of them. Every worker evaluates the
+    whole validation set; the accuracies are averaged across workers, so early stopping decides
+    the same way everywhere. Returns the history rows (also written to ``history_file``).
+    """
+    import tensorflow as tf
+
+    workers = cluster_spec()[0]
+    steps = batches // workers
+    if steps < 1:
+        raise ValueError(f"{batches} batches cannot be shared by {workers} workers: use more data or smaller batches")
+
+    def dataset_fn(context: tf.distribute.InputContext):
+        dataset = make_train_dataset()
+        return dataset.shard(context.num_input_pipelines, context.input_pipeline_id).take(steps)
+
+    options = tf.distribute.InputOptions(experimental_fetch_to_device=False)
+    distributed = strategy.distribute_datasets_from_function(dataset_fn, options)
+
+    @tf.function
+    def train_step(iterator):
+        def step(ids, labels):
+            with tf.GradientTape() as tape:
+                probability = tf.reshape(model(ids, training=True), [-1])
+                clipped = tf.clip_by_value(probability, 1e-7, 1.0 - 1e-7)
+                per_example = -(labels * tf.math.log(clipped) + (1.0 - labels) * tf.math.log(1.0 - clipped))
+                loss = tf.nn.compute_average_loss(per_example)
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            correct = tf.reduce_sum(tf.cast(tf.equal(tf.cast(probability > 0.5, tf.float32), labels), tf.float32))
+            return tf.reduce_sum(per_example), correct, tf.cast(tf.size(labels), tf.float32)
+
+        results = strategy.run(step, args=next(iterator))
+        return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in results]
+
+    @tf.function
+    def mean_across_workers(value):
+        return strategy.reduce(tf.distribute.ReduceOp.MEAN, strategy.run(lambda: tf.identity(value)), axis=None)
+
+    with strategy.scope():
+        optimizer.build(model.trainable_variables)  # its slots are created here, not inside a replica step
+    _copy_from_chief(strategy, model)
+    for stale in (history_file, best_file):  # a multi-worker fit starts over; it does not resume
+        stale.unlink(missing_ok=True)
+    rows, best, wait = [], -np.inf, 0
+    for epoch in range(epochs):
+        started = time.perf_counter()
+        loss_sum = correct = count = 0.0
+        iterator = iter(distributed)
+        for _ in range(steps):
+            batch_loss, batch_correct, batch_count = train_step(iterator)
+            loss_sum, correct, count = loss_sum + float(batch_loss), correct + float(batch_correct), count + float(batch_count)
+        val_loss, val_accuracy = _evaluate(model, val_ds)
+        val_accuracy = float(mean_across_workers(tf.constant(val_accuracy, tf.float32)))
+        row = {"epoch": epoch, "accuracy": correct / max(count, 1), "loss": loss_sum / max(count, 1),
+               "val_accuracy": val_accuracy, "val_loss": val_loss, "seconds": round(time.perf_counter() - started, 2)}
+        rows.append(row)
+        _append_row(history_file, row)
+        log(f"epoch {epoch + 1}/{epochs} on {workers} worker(s): {steps} steps, loss {row['loss']:.4f}, "
+            f"accuracy {row['accuracy']:.4f}, validation accuracy {val_accuracy:.4f}, {row['seconds']:.1f} s")
+        if val_accuracy > best:
+            best, wait = val_accuracy, 0
+            tmp = best_file.with_name(f".tmp-{os.getpid()}-{best_file.name}")
+            model.save_weights(str(tmp))
+            os.replace(tmp, best_file)
+        else:
+            wait += 1
+            if wait > patience:
+                log(f"early stopping: no validation gain for {wait} epoch(s)")
+                break
+    return rows
+
+
+def weights_digest(model) -> str:
+    """A short hash of the model's weights, to check that workers hold one model."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _copy_from_chief(strategy, model) -> None:
+    """Give every worker the chief's weights (e.g. word vectors that each worker's word2vec drew differently)."""
+    import tensorflow as tf
+
+    weight = 1.0 if is_chief() else 0.0
+    variables = model.trainable_variables
+
+    @tf.function
+    def chief_values():
+        def replica():
+            return [tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, v * weight)
+                    for v in variables]
+        return strategy.experimental_local_results(strategy.run(replica))[0]
+
+    for variable, value in zip(variables, chief_values()):
+        variable.assign(value)
+
+
+def _evaluate(model, dataset) -> tuple[float, float]:
+    losses, correct, count = 0.0, 0.0, 0
+    for ids, labels in dataset:
+        probability = np.clip(np.asarray(model(ids, training=False)).reshape(-1), 1e-7, 1 - 1e-7)
+        labels = np.asarray(labels)
+        losses += float(-np.sum(labels * np.log(probability) + (1 - labels) * np.log(1 - probability)))
+        correct += float(np.sum((probability > 0.5) == (labels > 0.5)))
+        count += len(labels)
+    return losses / max(count, 1), correct / max(count, 1)
+
+
+def _append_row(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a") as handle:
+        if new:
+            handle.write(",".join(row) + "\n")
+        handle.write(",".join(str(v) for v in row.values()) + "\n")
