@@ -280,7 +280,14 @@ def train(
         run.finish()
         _log(verbose, f"worker done; the chief worker saves {out}")
         return metrics
-    artifact.write_folder(out, write)
+    try:
+        artifact.write_folder(out, write)
+    except OSError as err:  # e.g. the disk filled up while saving
+        raise TrainingError(
+            f"could not save the model to {out}: {err.strerror or err}. Nothing was replaced: a model folder "
+            f"that was there is unchanged. The trained run is kept in {work}; free some space and rerun the "
+            "same command to save it without training again."
+        ) from None
     run.finish()  # the run is complete: nothing left to resume
     _log(verbose, f"saved {out}")
     return metrics
