@@ -16,9 +16,11 @@ import streamlit as st
 from sentiment.classifier import ModelLoadError, describe, list_model_dirs, load_classifier
 from sentiment.explain import LEGEND_HTML, explain, highlight_html, token_count
 from sentiment.files import FileFormatError, parse_texts_bytes
+from sentiment.lab import report_blocks
 from sentiment.labels import label_name
 
 MODELS_DIR = Path(os.environ.get("SENTIMENT_MODELS_DIR", Path(__file__).resolve().parent / "saved_models"))
+LAB_DIR = Path(os.environ.get("SENTIMENT_LAB_DIR", Path(__file__).resolve().parent / "reports" / "lecture7"))
 EXAMPLES = [
     "the movie was terribly exciting",
     "the movie was terribly boring",
@@ -151,6 +153,20 @@ def batch_tab(classifier) -> None:
     st.download_button("Download predictions (CSV)", buffer.getvalue(), file_name="predictions.csv", mime="text/csv")
 
 
+def lab_tab() -> None:
+    try:
+        blocks = report_blocks(LAB_DIR)
+    except (OSError, UnicodeDecodeError):
+        st.info(f"No lab report in {LAB_DIR} yet. Make it (about 30-60 minutes on a laptop CPU): "
+                "python -m training.experiments lecture7 --data PATH/aclImdb_v1.tar.gz --out reports/lecture7")
+        return
+    for kind, content in blocks:
+        if kind == "image":
+            st.image(content)
+        else:
+            st.markdown(content)
+
+
 def main() -> None:
     st.set_page_config(page_title="IMDB sentiment", page_icon="🎬", layout="wide")
     st.title("IMDB sentiment with recurrent networks")
@@ -165,9 +181,11 @@ def main() -> None:
         st.sidebar.error(error)
     else:
         model_card(path, classifier)
-    classify, compare, batch = st.tabs(["Classify", "Compare models", "Batch"])
+    classify, compare, batch, lab = st.tabs(["Classify", "Compare models", "Batch", "Lab"])
     with compare:
         compare_tab(paths)
+    with lab:
+        lab_tab()
     if classifier is None:
         for tab in (classify, batch):
             tab.error(f"The model {name!r} could not be loaded; pick another one in the sidebar.")

@@ -109,6 +109,7 @@ class TrainConfig:
     word_vectors: str = _f("none", f"embedding initialization: {', '.join(WORD_VECTORS)} (word2vec: trained with gensim on the training reviews and the 50,000 unlabelled ones)")
     word_vector_epochs: int = _f(5, "word2vec epochs over the training + unlabelled reviews")
     short_crops: float = _f(0.0, "extra training examples per review: random 4-40-token windows labelled as their review, so that single sentences are in the training distribution")
+    log_gradients: int = _f(0, "every N training steps, log gradient norms (per layer, before/after clipping, per input time step) to gradients.csv and gradients.png in the model folder; 0 = off")
     batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
 
     def __post_init__(self):
@@ -119,6 +120,7 @@ class TrainConfig:
         _check(self.word_vector_epochs >= 1, "word_vector_epochs", self.word_vector_epochs, "an integer >= 1")
         _check(self.short_crops >= 0, "short_crops", self.short_crops, "a number >= 0")
         _check(self.patience >= 0, "patience", self.patience, "an integer >= 0")
+        _check(self.log_gradients >= 0, "log_gradients", self.log_gradients, "an integer >= 0 (0 = off)")
         if self.max_train_samples is not None:
             _check(self.max_train_samples >= 2, "max_train_samples", self.max_train_samples, "an integer >= 2")
 

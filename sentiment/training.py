@@ -39,7 +39,8 @@ def default_work_dir(out: str | Path) -> Path:
 class RunFolder:
     """The work folder of one run: only the files listed here are ever created or deleted in it."""
 
-    FILES = ("run.json", "vocabulary.txt", "word_vectors.npy", "history.csv", "best.weights.h5", "fit_done", "backup", "logs")
+    FILES = ("run.json", "vocabulary.txt", "word_vectors.npy", "history.csv", "best.weights.h5", "fit_done", "backup", "logs",
+             "gradients.csv", "gradient_steps.csv")
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -182,7 +183,9 @@ def train(
     train_ids, train_labels = add_crops(vectorize(train_reviews.texts, vectorizer, max_length), train_reviews.labels,
                                         config.train.short_crops, seed=config.data.seed)
     train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
-    val_ds = make_dataset(vectorize(val_reviews.texts, vectorizer, max_length), val_reviews.labels, **batching)
+    val_ids = vectorize(val_reviews.texts, vectorizer, max_length)
+    val_ds = make_dataset(val_ids, val_reviews.labels, **batching)
+    probe = _gradient_probe(val_ids, val_reviews.labels) if config.train.log_gradients else None
 
     chief = True
     if strategy == "multi_worker":
@@ -229,7 +232,7 @@ def train(
             history = _fit_member_multi_worker(run, index, model, config, val_ds, word_vectors, distribution,
                                                **multi_worker)
         else:
-            history = _fit_member(run, index, model, config, train_ds, val_ds, word_vectors, verbose)
+            history = _fit_member(run, index, model, config, train_ds, val_ds, word_vectors, verbose, probe)
         # A fresh, uncompiled copy, so the saved file holds no optimizer state.
         inference = build_model(vocabulary_size, **config.model.builder_arguments(cell), name=name, compile=False)
         inference.set_weights(model.get_weights())
@@ -271,6 +274,8 @@ def train(
         (folder / artifact.CONFIG_FILE).write_text(config.to_json() + "\n")
         (folder / artifact.METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
         write_history(rows, folder / artifact.HISTORY_FILE)
+        if config.train.log_gradients:
+            _copy_gradient_logs(run, len(cells), folder)
         (folder / artifact.COMMAND_FILE).write_text((command or "") + "\n")
         plot_history(rows, folder / artifact.CURVES_FILE)
 
@@ -293,9 +298,21 @@ def train(
     return metrics
 
 
-def _fit_member(run: "RunFolder", index: int, model, config: Config, train_ds, val_ds, word_vectors, verbose: int):
+def _gradient_probe(ids, labels, count: int = 16):
+    """The ``count`` longest validation reviews cut to the shortest of them: equal lengths, no padding."""
+    lengths = ids.row_lengths().numpy()
+    chosen = np.argsort(-lengths, kind="stable")[:count]
+    width = int(lengths[chosen].min())
+    return (np.stack([ids[int(i)].numpy()[:width] for i in chosen]).astype("int64"),
+            np.asarray(labels)[chosen].astype("float32"))
+
+
+def _fit_member(run: "RunFolder", index: int, model, config: Config, train_ds, val_ds, word_vectors, verbose: int,
+                probe=None):
     """Fit one model (resuming its backup), load its best weights, return its history rows."""
     import keras
+
+    from .gradients import GradientMonitor
 
     history_file, best_file = run.path("history.csv", index), run.path("best.weights.h5", index)
     done_file, backup = run.path("fit_done", index), run.path("backup", index)
@@ -311,6 +328,9 @@ def _fit_member(run: "RunFolder", index: int, model, config: Config, train_ds, v
             ResumableEarlyStopping(previous, monitor="val_accuracy", mode="max", patience=config.train.patience),
             keras.callbacks.CSVLogger(str(history_file), append=True),
             keras.callbacks.TensorBoard(str(run.path("logs", index))),
+            *([GradientMonitor(run.path("gradients.csv", index), every=config.train.log_gradients, probe=probe,
+                               time_csv_path=run.path("gradient_steps.csv", index), append=True)]
+              if config.train.log_gradients else []),
             # Last, so an epoch is backed up only once its row and best weights are on disk.
             SafeBackup(nan_guard, str(backup), delete_checkpoint=False, double_checkpoint=True),
         ]
@@ -348,6 +368,23 @@ def _fit_member_multi_worker(run: "RunFolder", index: int, model, config: Config
     model.load_weights(str(best_file))
     log(f"best weights digest {distributed.weights_digest(model)} (the same on every worker of one training)")
     return read_history(history_file) or rows
+
+
+def _copy_gradient_logs(run: "RunFolder", members: int, folder: Path) -> None:
+    """``gradients.csv`` (+ ``gradient_steps.csv``) of each model into the model folder, and a plot."""
+    from .gradients import plot_gradients
+
+    for index in range(members):
+        suffix = f"-{index + 1}" if members > 1 else ""
+        for name in ("gradients.csv", "gradient_steps.csv"):
+            source = run.path(name, index)
+            if source.exists():
+                stem, _, ext = name.partition(".")
+                shutil.copy(source, folder / f"{stem}{suffix}.{ext}")
+        with open(run.path("gradients.csv", index), newline="") as handle:
+            rows = [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
+        if rows:
+            plot_gradients(rows, folder / f"gradients{suffix}.png", title="gradient norms during training")
 
 
 def _summarize(history: list[dict]) -> dict:

@@ -137,3 +137,24 @@ def test_batch_upload_bad_files_name_the_problem(models_dir, name, data, message
     app.run()
     assert not app.exception
     assert message in " ".join(e.value for e in app.error)
+
+
+def test_lab_tab_shows_the_report_or_says_how_to_make_it(models_dir, tmp_path, monkeypatch):
+    lab = tmp_path / "lab"
+    monkeypatch.setenv("SENTIMENT_LAB_DIR", str(lab))
+    app = start()
+    assert "No lab report" in " ".join(str(e.value) for e in app.info)
+    images_without_report = len(app.get("image"))  # the sidebar's training curves
+
+    lab.mkdir()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.plot([1, 2], [3, 4])
+    plt.savefig(lab / "plot.png")
+    (lab / "report.md").write_text("# Lecture 7 lab\n\n| claim | verdict |\n|---|---|\n| x | **confirmed** |\n\n![p](plot.png)\n\nafter\n")
+    app = start()
+    assert "Lecture 7 lab" in texts_of(app) and "confirmed" in texts_of(app) and "after" in texts_of(app)
+    assert len(app.get("image")) == images_without_report + 1
