@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: app test
+.PHONY: app test test-slow
 
 $(BIN)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,4 +30,9 @@ $(CHROMIUM):
 	else echo "note: $(CHROMIUM) missing and cannot be installed here: the browser test will be skipped"; fi
 
 test: $(BIN)/.test $(CHROMIUM)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+# The slower end-to-end tests (the lab on the fixture, the benchmark command, two-worker training,
+# faults injected while saving, schemathesis): CI runs them as a second step.
+test-slow: $(BIN)/.test
+	$(BIN)/python -m pytest -m slow

@@ -116,14 +116,14 @@ def recurrent(name, config, data, folder: Path, note="") -> dict:
     return result
 
 
-def reused(folder: Path) -> dict:
+def reused(folder: Path, system: str | None = None, option: str = "--reuse-default") -> dict:
     metrics = json.loads((folder / "metrics.json").read_text())
     return {
-        "system": f"project default recipe ({folder})", "test_accuracy": metrics["test"]["accuracy"],
+        "system": system or f"project default recipe ({folder})", "test_accuracy": metrics["test"]["accuracy"],
         "validation_accuracy": metrics["validation"]["accuracy"], "training_seconds": metrics["training_seconds"],
         "seconds_per_epoch": metrics["training_seconds"] / metrics["epochs"], "epochs": metrics["epochs"],
         "reviews_per_second": metrics["test"]["n"] / metrics["test"]["seconds"],
-        "note": "figures recorded when this model was trained (--reuse-default), not retrained in this run",
+        "note": f"figures recorded when this model was trained ({option}), not retrained in this run",
     }
 
 
@@ -178,6 +178,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data", required=True, help="aclImdb folder, aclImdb_v1.tar.gz, or tfds")
     parser.add_argument("--reuse-default", metavar="DIR",
                         help="read the default recipe's figures from this model folder instead of training it")
+    parser.add_argument("--also", action="append", default=[], metavar="DIR",
+                        help="add a row for another trained model folder, from its recorded figures (repeatable)")
     parser.add_argument("--skip", action="append", default=[], choices=["linear", "keras-example", "default", "throughput"],
                         help="leave a part out (repeatable)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -210,10 +212,12 @@ def main(argv=None) -> int:
                 recipe = Config.from_json(ROOT / "training" / "configs" / "default.json").replace(**overrides)
                 results.append(recurrent("project default recipe (training/configs/default.json)", recipe,
                                          args.data, folder, "trained in this run"))
+        for extra in args.also:
+            results.append(reused(Path(extra), f"{Path(extra).name} ({Path(extra)})", "--also"))
         if "throughput" not in args.skip:
             texts = load_split(args.data, "train").texts
             for batching in ("fixed", "bucket"):
-                config = example.replace(**({"max_length": 800, "batching": batching} | overrides))
+                config = example.replace(max_length=800, batching=batching)  # --set cannot change what is compared
                 result = recurrent(f"800 tokens {batching}", config, args.data, folder)
                 tokens = training_tokens(result["model"], texts, config.data.max_length)
                 throughput.append({"batching": batching, "tokens_per_epoch": tokens,

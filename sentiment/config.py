@@ -66,7 +66,9 @@ class ModelConfig:
 
     def __post_init__(self):
         _check(self.cell in CELLS, "cell", self.cell, f"one of {CELLS}")
+        _check(isinstance(self.ensemble, str), "ensemble", self.ensemble, "a string such as 'lstm,gru'")
         members = [c.strip() for c in self.ensemble.split(",")] if self.ensemble.strip() else []
+        object.__setattr__(self, "ensemble", ",".join(members))  # one spelling, e.g. lstm,gru
         _check(not members or (len(members) >= 2 and all(c in CELLS for c in members)), "ensemble", self.ensemble,
                f"empty, or two or more comma-separated cells from {CELLS}, e.g. 'lstm,gru'")
         _check(self.pooling in POOLINGS, "pooling", self.pooling, f"one of {POOLINGS}")

@@ -8,7 +8,8 @@ global batch, so the update equals one over the global batch.
 
 Every worker runs the same ``python -m training.train --strategy multi_worker`` command with its
 own ``TF_CONFIG`` (``{"cluster": {"worker": [...]}, "task": {"type": "worker", "index": i}}``).
-Worker 0 is the chief: it writes the model folder; the others write nothing there. Each worker
+Worker 0 is the chief: it writes the model folder; the others write nothing there. Only a
+``worker`` job is used (no separate ``chief`` job). Each worker
 reads the whole data and takes every n-th batch of the same seeded order, the same number of
 steps each (collectives hang if one worker runs a step the others do not).
 """
@@ -38,9 +39,19 @@ def cluster_spec() -> tuple[int, int]:
             f"TF_CONFIG is not valid ({err!r}): expected "
             '{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", "index": 0}}'
         ) from None
-    if kind not in ("worker", "chief") or not 0 <= index < len(workers):
+    others = sorted(set(config["cluster"]) - {"worker"})
+    if others:
+        raise ValueError(
+            f"TF_CONFIG names job(s) {others}: this project's multi-worker training uses only a 'worker' job "
+            "(worker 0 acts as the chief). List every machine under cluster.worker."
+        )
+    if kind != "worker" or not 0 <= index < len(workers):
         raise ValueError(f"TF_CONFIG task {config['task']} does not name one of the {len(workers)} workers")
     return len(workers), index
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite (every worker sees the same reduced loss, so all stop together)."""
 
 
 def is_chief() -> bool:
@@ -59,13 +70,15 @@ def fit(strategy, model, optimizer, make_train_dataset, batches: int, val_ds, *,
     import tensorflow as tf
 
     workers = cluster_spec()[0]
-    steps = batches // workers
+    replicas = strategy.num_replicas_in_sync  # every local device of every worker takes one batch per step
+    steps = batches // replicas
     if steps < 1:
-        raise ValueError(f"{batches} batches cannot be shared by {workers} workers: use more data or smaller batches")
+        raise ValueError(f"{batches} batches cannot be shared by {replicas} replicas: use more data or smaller batches")
 
     def dataset_fn(context: tf.distribute.InputContext):
         dataset = make_train_dataset()
-        return dataset.shard(context.num_input_pipelines, context.input_pipeline_id).take(steps)
+        local = replicas // context.num_input_pipelines
+        return dataset.shard(context.num_input_pipelines, context.input_pipeline_id).take(steps * local)
 
     options = tf.distribute.InputOptions(experimental_fetch_to_device=False)
     distributed = strategy.distribute_datasets_from_function(dataset_fn, options)
@@ -77,7 +90,11 @@ def fit(strategy, model, optimizer, make_train_dataset, batches: int, val_ds, *,
                 probability = tf.reshape(model(ids, training=True), [-1])
                 clipped = tf.clip_by_value(probability, 1e-7, 1.0 - 1e-7)
                 per_example = -(labels * tf.math.log(clipped) + (1.0 - labels) * tf.math.log(1.0 - clipped))
-                loss = tf.nn.compute_average_loss(per_example)
+                # Divide by the global number of examples of this step (batches differ in size across replicas),
+                # so the summed gradients are those of the global mean loss.
+                count = tf.distribute.get_replica_context().all_reduce(
+                    tf.distribute.ReduceOp.SUM, tf.cast(tf.size(labels), tf.float32))
+                loss = tf.reduce_sum(per_example) / count
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables))
             correct = tf.reduce_sum(tf.cast(tf.equal(tf.cast(probability > 0.5, tf.float32), labels), tf.float32))
@@ -102,6 +119,8 @@ def fit(strategy, model, optimizer, make_train_dataset, batches: int, val_ds, *,
         iterator = iter(distributed)
         for _ in range(steps):
             batch_loss, batch_correct, batch_count = train_step(iterator)
+            if not np.isfinite(float(batch_loss)):
+                raise Diverged(f"the loss became {float(batch_loss)} in epoch {epoch + 1}")
             loss_sum, correct, count = loss_sum + float(batch_loss), correct + float(batch_correct), count + float(batch_count)
         val_loss, val_accuracy = _evaluate(model, val_ds)
         val_accuracy = float(mean_across_workers(tf.constant(val_accuracy, tf.float32)))
@@ -118,7 +137,7 @@ def fit(strategy, model, optimizer, make_train_dataset, batches: int, val_ds, *,
             os.replace(tmp, best_file)
         else:
             wait += 1
-            if wait > patience:
+            if wait >= patience:  # as keras.callbacks.EarlyStopping
                 log(f"early stopping: no validation gain for {wait} epoch(s)")
                 break
     return rows

@@ -4,6 +4,8 @@ the loss "hears" each time step of the input.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 
@@ -109,6 +111,15 @@ class GradientMonitor(_callback_base()):
         self.rows: list[dict] = []
         self.time_rows: list[dict] = []
         self._step = 0
+        self.seconds = 0.0  # time spent measuring (callers subtract it from training time)
+        if append:  # a resumed run continues the step count
+            import csv
+
+            try:
+                with open(csv_path, newline="") as handle:
+                    self._step = max((int(float(r["step"])) for r in csv.DictReader(handle)), default=0)
+            except (OSError, ValueError, KeyError):
+                pass
 
     def set_model(self, model):
         super().set_model(model)
@@ -131,7 +142,8 @@ class GradientMonitor(_callback_base()):
             after = tf.linalg.global_norm([tf.zeros([]) if g is None else tf.convert_to_tensor(g) for g in clipped])
             self._before.assign(before)
             self._after.assign(after)
-            self._per_variable.assign(tf.stack([tf.norm(g) for g in dense]))
+            if len(dense) == len(variables):  # Keras drops variables without a gradient; then skip per-layer norms
+                self._per_variable.assign(tf.stack([tf.norm(g) for g in dense]))
             self._steps.assign_add(1.0)
             self._clipped.assign_add(tf.cast(after < before * (1.0 - 1e-6), tf.float32))
             return clipped
@@ -146,6 +158,7 @@ class GradientMonitor(_callback_base()):
         loss = float((logs or {}).get("loss", np.nan))
         if self._step % self.every and np.isfinite(loss):
             return
+        started = time.perf_counter()
         squares: dict[str, float] = {}
         for layer, norm in zip(self._layers, self._per_variable.numpy()):
             squares[layer] = squares.get(layer, 0.0) + float(norm) ** 2
@@ -156,10 +169,11 @@ class GradientMonitor(_callback_base()):
                "nan": int(not np.isfinite(loss) or not np.isfinite(before))}
         row.update({f"norm/{layer}": float(np.sqrt(total)) for layer, total in squares.items()})
         self.rows.append(row)
-        if self.probe is not None and self.time_csv_path is not None:
+        if self.probe is not None and self.time_csv_path is not None and not row["nan"]:
             norms = time_step_gradient_norms(self.model, *self.probe)
             self.time_rows.extend({"step": self._step, "epoch": getattr(self, "_epoch", 0), "t": t, "norm": float(n)}
                                   for t, n in enumerate(norms))
+        self.seconds += time.perf_counter() - started
 
     def on_epoch_end(self, epoch, logs=None):
         if self.append:

@@ -159,7 +159,8 @@ def train(
     run = RunFolder(work)
     check_writable(work, "work folder")
     _log(verbose, f"work folder (backup, logs, vocabulary): {work}")
-    fingerprint = hashlib.sha256((config.to_json() + "\n" + str(data)).encode()).hexdigest()
+    # The strategy is part of a run: a multi-worker run's files do not resume as a single-device run.
+    fingerprint = hashlib.sha256((config.to_json() + "\n" + str(data) + "\n" + strategy).encode()).hexdigest()
     if run.start(fingerprint, {"config": config.to_dict(), "data": str(data)}):
         _log(verbose, "resuming the interrupted run found in the work folder")
 
@@ -190,6 +191,10 @@ def train(
     chief = True
     if strategy == "multi_worker":
         from . import distributed
+
+        if config.train.log_gradients:
+            raise TrainingError("--log-gradients is not available with --strategy multi_worker; "
+                                "log gradients in a single-device run")
 
         workers, index = distributed.cluster_spec()
         chief = index == 0
@@ -287,6 +292,8 @@ def train(
         return metrics
     try:
         artifact.write_folder(out, write)
+    except FileExistsError:
+        raise
     except OSError as err:  # e.g. the disk filled up while saving
         raise TrainingError(
             f"could not save the model to {out}: {err.strerror or err}. Nothing was replaced: a model folder "
@@ -362,9 +369,15 @@ def _fit_member_multi_worker(run: "RunFolder", index: int, model, config: Config
     if config.train.word_vectors == "word2vec":
         model.get_layer("embedding").set_weights([word_vectors()])
     history_file, best_file = run.path("history.csv", index), run.path("best.weights.h5", index)
-    rows = distributed.fit(strategy, model, model.optimizer, make_train_dataset, batches, val_ds,
-                           epochs=config.train.epochs, patience=config.train.patience,
-                           history_file=history_file, best_file=best_file, log=log)
+    try:
+        rows = distributed.fit(strategy, model, model.optimizer, make_train_dataset, batches, val_ds,
+                               epochs=config.train.epochs, patience=config.train.patience,
+                               history_file=history_file, best_file=best_file, log=log)
+    except distributed.Diverged as err:
+        raise TrainingError(
+            f"training diverged: {err}, so no model was saved. "
+            "Lower --learning-rate or set --global-clipnorm (e.g. 1.0)."
+        ) from None
     model.load_weights(str(best_file))
     log(f"best weights digest {distributed.weights_digest(model)} (the same on every worker of one training)")
     return read_history(history_file) or rows
@@ -381,6 +394,8 @@ def _copy_gradient_logs(run: "RunFolder", members: int, folder: Path) -> None:
             if source.exists():
                 stem, _, ext = name.partition(".")
                 shutil.copy(source, folder / f"{stem}{suffix}.{ext}")
+        if not run.path("gradients.csv", index).exists():  # fewer steps than --log-gradients: nothing logged
+            continue
         with open(run.path("gradients.csv", index), newline="") as handle:
             rows = [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
         if rows:

@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
+
 from benchmarks import imdb
 from conftest import FIXTURE
 
 
+@pytest.mark.slow
 def test_benchmark_writes_table_with_every_part(tmp_path, capsys):
     out = tmp_path / "imdb.md"
     assert imdb.main(["--data", str(FIXTURE), "--skip", "default", "--out", str(out), "--work", str(tmp_path / "w"),

@@ -13,8 +13,13 @@ from sentiment.distributed import cluster_spec, weights_digest
 from test_commands import ENV
 
 
+@pytest.mark.slow
 def test_two_workers_train_one_model(tmp_path):
-    ports = [free_port(), free_port()]
+    ports = [free_port()]
+    while len(ports) < 2:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
     out = tmp_path / "model"
     command = [sys.executable, "-m", "training.train", "--data", str(FIXTURE), "--out", str(out),
                "--work-dir", str(tmp_path / "work"), "--strategy", "multi_worker", "--quiet",
@@ -52,6 +57,9 @@ def test_bad_tf_config_is_a_clear_error(monkeypatch):
         cluster_spec()
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}')
     with pytest.raises(ValueError, match="does not name one of the 1 workers"):
+        cluster_spec()
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"chief": ["a:1"], "worker": ["b:1"]}, "task": {"type": "worker", "index": 0}}')
+    with pytest.raises(ValueError, match="uses only a 'worker' job"):
         cluster_spec()
     monkeypatch.delenv("TF_CONFIG")
     assert cluster_spec() == (1, 0)

@@ -25,6 +25,7 @@ def test_ensemble_setting_is_validated():
             ModelConfig(ensemble=bad)
 
 
+@pytest.mark.slow
 def test_ensemble_trains_each_member_averages_them_and_resumes_after_a_kill(tmp_path):
     out, work = tmp_path / "ensemble", tmp_path / "work"
     command = ["-m", "training.train", "--data", str(FIXTURE), "--out", str(out), "--work-dir", str(work),

@@ -49,6 +49,7 @@ sys.exit(train.main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["after-write", "between-renames"])
 def test_kill_while_saving_keeps_the_previous_model(trained_model, tmp_path, point):
     models = tmp_path / "saved_models"
@@ -117,6 +118,7 @@ sys.exit(train.main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_disk_full_while_saving_keeps_the_previous_model(small_disk, trained_model, tmp_path):
     size_kb = sum(p.stat().st_size for p in trained_model.iterdir()) // 1024
     disk = small_disk(size_kb + size_kb // 2)  # room for the old model, not for a second copy

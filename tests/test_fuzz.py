@@ -136,6 +136,7 @@ def test_server_edge_case_texts(client):
     assert huge.status_code == 413 and "limit" in huge.json()["error"]
 
 
+@pytest.mark.slow
 def test_openapi_schemathesis_no_server_errors(classifier):
     """Schemathesis generates requests for every operation of the server's own OpenAPI description: no 5xx.
 
@@ -172,6 +173,7 @@ def test_openapi_schemathesis_no_server_errors(classifier):
     assert any(status == 200 for _, path, status in seen if path.endswith(":predict")), seen
 
 
+@pytest.mark.slow
 def test_app_hostile_texts(trained_model, tmp_path, monkeypatch):
     """The app classifies hostile text (or hints at empty input) without a traceback reaching the page."""
     import shutil

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import keras_tuner as kt
+import pytest
 
 from conftest import FIXTURE, ROOT, free_port, tiny_overrides
 from sentiment.config import ModelConfig
@@ -33,15 +34,23 @@ def completed_trials(tuner_dir: Path) -> dict:
     return trials
 
 
-def test_keras_tuner_json_files_are_written_atomically(tmp_path):
+def test_keras_tuner_json_files_are_written_atomically(tmp_path, monkeypatch):
     from keras_tuner.src import utils
 
+    from sentiment import tuning
+
+    assert utils.save_json is tuning._save_json_atomically  # what Stateful.save and the tuner call
     target = tmp_path / "trial.json"
     utils.save_json(str(target), {"status": "COMPLETED"})
     assert json.loads(target.read_text()) == {"status": "COMPLETED"}
-    assert [p.name for p in tmp_path.iterdir()] == ["trial.json"]  # no temporary file left
-    utils.save_json(str(target), {"status": "RUNNING", "pad": "x" * 100000})  # replaced whole
-    assert json.loads(target.read_text())["status"] == "RUNNING"
+
+    def crash(src, dst):  # the process dies after writing the new content, before the rename
+        raise OSError("killed")
+
+    monkeypatch.setattr(tuning.os, "replace", crash)
+    with pytest.raises(OSError):
+        utils.save_json(str(target), {"status": "RUNNING", "pad": "x" * 100000})
+    assert json.loads(target.read_text()) == {"status": "COMPLETED"}  # the old file is whole
 
 
 def test_defaults_of_the_search_space_are_the_default_config():

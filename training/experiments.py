@@ -22,8 +22,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.experiments", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("experiment", choices=["lecture7"])
-    parser.add_argument("--data", required=True, help="aclImdb folder, aclImdb_v1.tar.gz, or tfds")
+    parser.add_argument("--data", help="aclImdb folder, aclImdb_v1.tar.gz, or tfds (required unless --report-only)")
     parser.add_argument("--out", default="reports/lecture7", help="report folder (default: reports/lecture7)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="judge the claims again from OUT/results.json and rewrite report.md, without training")
     for field in dataclasses.fields(LabConfig):
         if field.type in ("int", "float", int, float):
             parser.add_argument(f"--{field.name.replace('_', '-')}", type=int if field.type in ("int", int) else float,
@@ -39,13 +41,22 @@ def main(argv=None) -> int:
         if min(radii) <= 0:
             raise ValueError("--radii must be positive numbers, e.g. 0.5,1.0,1.5")
         config = LabConfig(**values, depths=depths, radii=radii)
-        if 1 not in depths or len(depths) < 2 or min(depths) < 1:
+        if 1 not in depths or len(set(depths)) < 2 or min(depths) < 1:
             raise ValueError("--depths must include 1 and at least one deeper stack, e.g. 1,2,4,8")
     except ValueError as err:
         parser.error(str(err))
 
     from sentiment.data import DataError
-    from sentiment.lab import run_lecture7
+    from sentiment.lab import rewrite_report, run_lecture7
+
+    if args.report_only:
+        try:
+            rewrite_report(args.out)
+        except FileNotFoundError:
+            parser.error(f"{args.out}/results.json not found: run the lab first (without --report-only)")
+        return 0
+    if not args.data:
+        parser.error("--data is required: an aclImdb folder, aclImdb_v1.tar.gz, or tfds")
 
     try:
         run_lecture7(args.data, args.out, config, log=lambda m: print(f"[lab] {m}", file=sys.stderr, flush=True))
