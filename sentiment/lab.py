@@ -461,7 +461,7 @@ def report(results: dict) -> str:
         for name, row in results["direction"].items():
             words = ", ".join(f"{r['word']} {r['attribution']:+.2f}" for r in row["attributions"][sentence])
             lines.append(f"  - {name}: P(positive) {row['probabilities'][sentence]:.3f}; {words}")
-    lines += ["", "Per-run gradient logs (CSV) and plots are in `raw/`. Reproduce: "
+    lines += ["", "Per-run gradient plots are in `raw/` (the lab also writes each run's CSV logs there; they are not committed). Reproduce: "
               "`python -m training.experiments lecture7 --data ../shared/data/aclImdb_v1.tar.gz --out reports/lecture7`.", ""]
     return "\n".join(lines)
 
