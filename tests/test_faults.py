@@ -49,17 +49,28 @@ sys.exit(train.main(sys.argv[1:]))
 """
 
 
+TEXTS = ["a wonderful film", "dull and boring"]
+
+
+def place_previous_model(trained_model, out):
+    """Put a trained model at ``out``; return its predictions on TEXTS, to compare after the fault."""
+    shutil.copytree(trained_model, out)
+    return load_classifier(out).predict(TEXTS)
+
+
+def retrain_arguments(out, tmp_path) -> list[str]:
+    """A tiny training run that replaces ``out`` (seed 7 marks the new model's config)."""
+    return ["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(tmp_path / "work"), "--quiet",
+            "--no-test", *tiny_overrides(epochs=1, seed=7)]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["after-write", "between-renames"])
 def test_kill_while_saving_keeps_the_previous_model(trained_model, tmp_path, point):
     models = tmp_path / "saved_models"
     out = models / "tiny"
-    shutil.copytree(trained_model, out)
-    texts = ["a wonderful film", "dull and boring"]
-    before = load_classifier(out).predict(texts)
-
-    command = ["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(tmp_path / "work"), "--quiet",
-               "--no-test", *tiny_overrides(epochs=1, seed=7)]
+    before = place_previous_model(trained_model, out)
+    command = retrain_arguments(out, tmp_path)
     killed = subprocess.run([sys.executable, "-c", KILLER, point, *command], cwd=ROOT, env=ENV,
                             capture_output=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
@@ -67,7 +78,7 @@ def test_kill_while_saving_keeps_the_previous_model(trained_model, tmp_path, poi
     assert leftovers, "the kill should leave a half-done save behind"
 
     # The previous model is intact and loads (putting back a folder set aside by the killed save).
-    np.testing.assert_allclose(load_classifier(out).predict(texts), before, atol=1e-6)
+    np.testing.assert_allclose(load_classifier(out).predict(TEXTS), before, atol=1e-6)
 
     # The same command again finishes the save (training resumes from the run folder) and cleans up.
     rerun = subprocess.run([sys.executable, "-m", "training.train", *command], cwd=ROOT, env=ENV,
@@ -75,7 +86,7 @@ def test_kill_while_saving_keeps_the_previous_model(trained_model, tmp_path, poi
     assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
     assert [p.name for p in models.iterdir()] == ["tiny"]
     assert json.loads((out / "config.json").read_text())["data"]["seed"] == 7  # the new model
-    assert load_classifier(out).predict(texts).shape == (2,)
+    assert load_classifier(out).predict(TEXTS).shape == (2,)
 
 
 @pytest.fixture
@@ -123,18 +134,15 @@ def test_disk_full_while_saving_keeps_the_previous_model(small_disk, trained_mod
     size_kb = sum(p.stat().st_size for p in trained_model.iterdir()) // 1024
     disk = small_disk(size_kb + size_kb // 2)  # room for the old model, not for a second copy
     out = disk / "tiny"
-    shutil.copytree(trained_model, out)
-    texts = ["a wonderful film", "dull and boring"]
-    before = load_classifier(out).predict(texts)
-    command = ["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(tmp_path / "work"), "--quiet",
-               "--no-test", *tiny_overrides(epochs=1, seed=7)]
+    before = place_previous_model(trained_model, out)
+    command = retrain_arguments(out, tmp_path)
     result = subprocess.run([sys.executable, "-c", SAVE_ON_A_FULL_DISK, *command], cwd=ROOT, env=ENV,
                             capture_output=True, timeout=300)
     err = result.stderr.decode()
     assert result.returncode == 2, err[-2000:]
     assert "could not save the model" in err and "No space left on device" in err and "rerun" in err
     assert [p.name for p in disk.iterdir()] == ["tiny"]  # no half-written folder left
-    np.testing.assert_allclose(load_classifier(out).predict(texts), before, atol=1e-6)
+    np.testing.assert_allclose(load_classifier(out).predict(TEXTS), before, atol=1e-6)
     assert (tmp_path / "work" / "fit_done").exists()  # the trained run is kept for the rerun
 
 
