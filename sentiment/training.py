@@ -152,8 +152,9 @@ def train(
     if strategy == "multi_worker":
         from .distributed import cluster_spec
 
-        if cluster_spec()[1]:  # workers on one machine must not share a work folder
-            work = work.with_name(f"{work.name}-worker{cluster_spec()[1]}")
+        worker = cluster_spec()[1]
+        if worker:  # workers on one machine must not share a work folder
+            work = work.with_name(f"{work.name}-worker{worker}")
     check_output(out)
     check_writable(out.parent if out.parent != Path("") else Path("."), "output folder")
     run = RunFolder(work)
