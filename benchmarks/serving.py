@@ -4,7 +4,10 @@
 
 Prints a Markdown table and writes it to benchmarks/results/serving.md. Figures: p50/p95/p99
 latency of one-sentence requests (in process; HTTP at concurrency 1 and 16) and reviews per
-second for 64-review batches of real test reviews (HTTP and in process).
+second for 64-review batches of real test reviews: over HTTP from one client and from 4 concurrent
+clients (the server merges concurrent requests into one model call of up to 256 texts), and in
+process, with the length-planned model calls (:func:`sentiment.classifier.plan_batches`) side by
+side with fixed calls of 32 texts (the earlier behaviour).
 """
 
 from __future__ import annotations
@@ -63,6 +66,16 @@ def http_latencies(port: int, body: bytes, count: int) -> list[float]:
     return samples
 
 
+def http_batches(port: int, batches: list[list[str]]) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    for batch in batches:
+        body = json.dumps({"instances": batch}).encode()
+        connection.request("POST", "/v1/models/sentiment:predict", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.serving", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,10 +98,15 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         classifier.predict([SENTENCE])
         in_process.append(time.perf_counter() - started)
-    started = time.perf_counter()
-    for i in range(args.batches):
-        classifier.predict(reviews[i * 64 : (i + 1) * 64])
-    in_process_rate = len(reviews) / (time.perf_counter() - started)
+    batches = [reviews[i * 64 : (i + 1) * 64] for i in range(args.batches)]
+    batch_rates = {"planned": [], "fixed 32": []}
+    for _ in range(3):  # alternate the two, median of three passes each
+        for name, size in (("planned", None), ("fixed 32", 32)):
+            started = time.perf_counter()
+            for batch in batches:
+                classifier.predict(batch, batch_size=size)
+            batch_rates[name].append(len(reviews) / (time.perf_counter() - started))
+    in_process_rate, fixed_rate = (float(np.median(batch_rates[k])) for k in ("planned", "fixed 32"))
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -104,14 +122,13 @@ def main(argv=None) -> int:
             c16 = [s for f in [pool.submit(http_latencies, port, one, n) for n in per_client] for s in f.result()]
         c16_rate = len(c16) / (time.perf_counter() - started)
         started = time.perf_counter()
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        for i in range(args.batches):
-            body = json.dumps({"instances": reviews[i * 64 : (i + 1) * 64]}).encode()
-            connection.request("POST", "/v1/models/sentiment:predict", body=body, headers={"Content-Type": "application/json"})
-            response = connection.getresponse()
-            response.read()
-            assert response.status == 200
+        http_batches(port, batches)
         http_rate = len(reviews) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            for future in [pool.submit(http_batches, port, batches[i::4]) for i in range(4)]:
+                future.result()
+        http4_rate = len(reviews) / (time.perf_counter() - started)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -127,10 +144,13 @@ def main(argv=None) -> int:
         "| measurement | p50 ms | p95 ms | p99 ms | throughput |",
         "|---|---|---|---|---|",
         *[f"| {name} | {p['p50']:.2f} | {p['p95']:.2f} | {p['p99']:.2f} | {rate} |" for name, p, rate in rows],
-        f"| 64-review batches of test reviews, HTTP | | | | {http_rate:.0f} reviews/s |",
-        f"| 64-review batches of test reviews, in process | | | | {in_process_rate:.0f} reviews/s |",
+        f"| 64-review batches of test reviews, HTTP, 1 client | | | | {http_rate:.0f} reviews/s |",
+        f"| 64-review batches of test reviews, HTTP, 4 concurrent clients | | | | {http4_rate:.0f} reviews/s |",
+        f"| 64-review batches of test reviews, in process (length-planned calls) | | | | {in_process_rate:.0f} reviews/s |",
+        f"| 64-review batches of test reviews, in process (fixed calls of 32) | | | | {fixed_rate:.0f} reviews/s |",
         "",
-        f"{args.requests} one-sentence requests per latency row; {len(reviews)} real test reviews for the batch rows.",
+        f"{args.requests} one-sentence requests per latency row; {len(reviews)} real test reviews for the batch rows "
+        f"(in process: median of 3 passes, planned and fixed alternating; planned / fixed = {in_process_rate / fixed_rate:.2f}).",
     ]
     table = "\n".join(lines)
     print(table)

@@ -47,32 +47,43 @@ class Classifier:
     def max_length(self) -> int | None:
         return self.config.get("data", {}).get("max_length")
 
-    def predict(self, texts, batch_size: int = 32) -> np.ndarray:
+    def predict(self, texts, batch_size: int | None = None) -> np.ndarray:
         """Positive-class probabilities, shape ``[len(texts)]``. A single string counts as one text.
 
-        Texts are batched by length so that short ones are not padded to long ones.
+        Texts are sorted by length and cut into model calls by :func:`plan_batches` (``batch_size``
+        fixes the size of each call instead), so that short ones are not padded to long ones.
         """
         if isinstance(texts, (str, bytes)):
             texts = [texts]
         texts = [_utf8(text, index) for index, text in enumerate(texts)]
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size={batch_size} is invalid: expected an integer >= 1")
         if threading.current_thread().name.startswith("classifier"):  # already on the worker thread
             return self._predict_sorted(texts, batch_size)
         return self._thread.submit(self._predict_sorted, texts, batch_size).result()
 
-    def _predict_sorted(self, texts: list[bytes], batch_size: int) -> np.ndarray:
+    def _predict_sorted(self, texts: list[bytes], batch_size: int | None) -> np.ndarray:
         import tensorflow as tf
 
         scores = np.empty(len(texts), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), batch_size):
-            index = order[start : start + batch_size]
+        # Words approximate tokens (the model's standardizer splits on whitespace and punctuation).
+        lengths = np.asarray([t.count(b" ") + 1 for t in texts], dtype=np.int64)
+        if self.max_length:
+            lengths = np.minimum(lengths, self.max_length)
+        order = np.argsort(lengths, kind="stable")
+        if batch_size is None:
+            sizes = plan_batches(lengths[order])
+        else:
+            sizes = [min(batch_size, len(texts) - start) for start in range(0, len(texts), batch_size)]
+        start = 0
+        for size in sizes:
+            index = order[start : start + size]
             batch = tf.constant([texts[i] for i in index], dtype=tf.string)
             scores[index] = self._call(batch).numpy().reshape(-1)
+            start += size
         return scores
 
-    def classify(self, texts, batch_size: int = 32) -> list[dict]:
+    def classify(self, texts, batch_size: int | None = None) -> list[dict]:
         """``[{"text", "label", "score"}]`` with ``label`` ``positive``/``negative`` and ``score`` = P(positive)."""
         if isinstance(texts, (str, bytes)):
             texts = [texts]
@@ -80,6 +91,36 @@ class Classifier:
         scores = self.predict(texts, batch_size=batch_size)
         shown = [_utf8(t, i).decode("utf-8", errors="replace") for i, t in enumerate(texts)]  # what the model read
         return [{"text": t, "label": label_name(float(s)), "score": float(s)} for t, s in zip(shown, scores)]
+
+
+# Cost of one model call over ``n`` texts padded to ``L`` tokens, in units of one text-step:
+# CALL_COST + L * (STEP_COST + n). Fitted on this project's bidirectional 64-unit LSTM and GRU
+# on a 2-core CPU (about 4 us per text-step, 57 us per step, 0.6 ms per call): a step has a fixed
+# cost worth about 13 texts, so tiny calls waste steps and big calls waste padding.
+CALL_COST, STEP_COST = 150.0, 13.5
+
+
+def plan_batches(sorted_lengths, max_batch: int = 256) -> list[int]:
+    """Sizes of consecutive model calls over texts sorted by length, minimizing the cost above.
+
+    Exact dynamic programming over where to cut (each call is padded to its longest text). For 64
+    typical IMDB reviews it makes three or four calls; for one sentence, one.
+    """
+    lengths = np.asarray(sorted_lengths, dtype=np.float64)
+    n = len(lengths)
+    best = np.zeros(n + 1)  # best[j]: cheapest plan for the first j texts
+    cut = np.zeros(n + 1, dtype=np.int64)
+    for j in range(1, n + 1):
+        starts = np.arange(max(0, j - max_batch), j)  # the last call covers texts starts..j-1
+        costs = best[starts] + CALL_COST + lengths[j - 1] * (STEP_COST + (j - starts))
+        k = int(np.argmin(costs))
+        best[j], cut[j] = costs[k], starts[k]
+    sizes = []
+    j = n
+    while j > 0:
+        sizes.append(j - int(cut[j]))
+        j = int(cut[j])
+    return sizes[::-1]
 
 
 def _utf8(text, index: int) -> bytes:
@@ -150,7 +191,20 @@ def describe(classifier: "Classifier") -> dict:
         "max_length": classifier.max_length,
         "test_accuracy": test,
         "parameters": classifier.metrics.get("parameters"),
+        "trained_on": _trained_on(classifier),
     }
+
+
+def _trained_on(classifier: "Classifier") -> str | None:
+    """The training data in words: labelled reviews, plus unlabelled ones with a teacher's soft labels."""
+    labelled = classifier.metrics.get("train_reviews")
+    teacher = classifier.metrics.get("teacher")
+    if not labelled:
+        return None
+    if not teacher:
+        return f"{labelled:,} labelled reviews"
+    return (f"{labelled:,} labelled + {teacher['unlabelled_reviews']:,} unlabelled reviews soft-labelled by a "
+            f"{teacher['kind']} teacher (validation {teacher['validation_accuracy']['average']:.2%})")
 
 
 def _read_json(file: Path) -> dict:

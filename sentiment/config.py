@@ -19,6 +19,7 @@ POOLINGS = ("last", "max", "mean", "max_mean")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 BATCHINGS = ("bucket", "longest", "fixed")
 WORD_VECTORS = ("none", "word2vec")
+TEACHERS = ("none", "rnn+nbsvm")
 
 
 def _f(default, help):  # noqa: A002 - "help" mirrors argparse
@@ -112,12 +113,14 @@ class TrainConfig:
     word_vector_epochs: int = _f(5, "word2vec epochs over the training + unlabelled reviews")
     short_crops: float = _f(0.0, "extra training examples per review: random 4-40-token windows labelled as their review, so that single sentences are in the training distribution")
     log_gradients: int = _f(0, "every N training steps, log gradient norms (per layer, before/after clipping, per input time step) to gradients.csv and gradients.png in the model folder; 0 = off")
+    teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; the saved model is a fresh model of this config trained on the training reviews plus those soft labels)")
     batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
 
     def __post_init__(self):
         _check(self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
         _check(self.batch_size >= 1, "batch_size", self.batch_size, "an integer >= 1")
         _check(self.batching in BATCHINGS, "batching", self.batching, f"one of {BATCHINGS}")
+        _check(self.teacher in TEACHERS, "teacher", self.teacher, f"one of {TEACHERS}")
         _check(self.word_vectors in WORD_VECTORS, "word_vectors", self.word_vectors, f"one of {WORD_VECTORS}")
         _check(self.word_vector_epochs >= 1, "word_vector_epochs", self.word_vector_epochs, "an integer >= 1")
         _check(self.short_crops >= 0, "short_crops", self.short_crops, "a number >= 0")

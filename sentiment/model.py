@@ -99,7 +99,8 @@ def build_model(
         model.compile(
             optimizer=make_optimizer(params),
             loss="binary_crossentropy",
-            metrics=["accuracy"],
+            # Targets may be soft (a teacher's probabilities, see TrainConfig.teacher): count each by its side of 0.5.
+            metrics=[keras.metrics.MeanMetricWrapper(side_accuracy, name="accuracy")],
         )
     return model
 
@@ -114,6 +115,14 @@ def make_optimizer(params: ModelConfig) -> keras.optimizers.Optimizer:
     if params.weight_decay:
         return keras.optimizers.AdamW(learning_rate=params.learning_rate, weight_decay=params.weight_decay, **clip)
     return keras.optimizers.Adam(learning_rate=params.learning_rate, **clip)
+
+
+@keras.saving.register_keras_serializable(package="sentiment")
+def side_accuracy(y_true, y_pred):
+    """Binary accuracy with the target rounded to 0 or 1 too (hard 0/1 labels are unchanged)."""
+    y_true = keras.ops.cast(keras.ops.greater(keras.ops.reshape(y_true, (-1,)), 0.5), "float32")
+    y_pred = keras.ops.cast(keras.ops.greater(keras.ops.reshape(y_pred, (-1,)), 0.5), "float32")
+    return keras.ops.cast(keras.ops.equal(y_true, y_pred), "float32")
 
 
 def end_to_end(vectorizer: keras.layers.TextVectorization, classifier: keras.Model | list[keras.Model],

@@ -40,7 +40,7 @@ class RunFolder:
     """The work folder of one run: only the files listed here are ever created or deleted in it."""
 
     FILES = ("run.json", "vocabulary.txt", "word_vectors.npy", "history.csv", "best.weights.h5", "fit_done", "backup", "logs",
-             "gradients.csv", "gradient_steps.csv")
+             "gradients.csv", "gradient_steps.csv", "soft_labels.npy", "teacher.json")
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -50,12 +50,14 @@ class RunFolder:
                 "project; choose an empty or new --work-dir (nothing was deleted)"
             )
 
-    def path(self, name: str, member: int = 0) -> Path:
-        """A file of the run; ``member`` > 0 names the files of an ensemble's later models (``history-2.csv``)."""
+    def path(self, name: str, member: int | str = 0) -> Path:
+        """A file of the run; ``member`` > 0 names the files of an ensemble's later models (``history-2.csv``),
+        a string those of a helper model (``history-teacher.csv``)."""
         assert name in self.FILES, name
         if member:
             stem, dot, rest = name.partition(".")
-            name = f"{stem}-{member + 1}{dot}{rest}"
+            suffix = member if isinstance(member, str) else member + 1
+            name = f"{stem}-{suffix}{dot}{rest}"
         return self.folder / name
 
     def start(self, fingerprint: str, description: dict) -> bool:
@@ -75,7 +77,8 @@ class RunFolder:
     def clear(self) -> None:
         for name in self.FILES:
             stem, dot, rest = name.partition(".")
-            for target in [self.folder / name, *self.folder.glob(f"{stem}-[0-9]*{dot}{rest}")]:
+            helpers = [*self.folder.glob(f"{stem}-[0-9]*{dot}{rest}"), *self.folder.glob(f"{stem}-teacher{dot}{rest}")]
+            for target in [self.folder / name, *helpers]:
                 self._remove(target)
 
     @staticmethod
@@ -210,14 +213,20 @@ def train(
         _log(verbose, f"{strategy} strategy: {distribution.num_replicas_in_sync} replica(s) in sync")
         train_ds, val_ds = _shard_by_data(train_ds), _shard_by_data(val_ds)
 
+    unlabelled_texts: list[str] = []
+
+    def unlabelled() -> list[str]:
+        if not unlabelled_texts:
+            unlabelled_texts.extend(load_split(data, "unsupervised", **load).texts)
+        return unlabelled_texts
+
     def word_vectors() -> np.ndarray:
         vectors_file = run.path("word_vectors.npy")
         if not vectors_file.exists():
             from .word_vectors import train_word_vectors
 
             _log(verbose, "training word2vec on the training and unlabelled reviews")
-            unlabelled = load_split(data, "unsupervised", **load).texts
-            matrix = train_word_vectors(train_reviews.texts + unlabelled, vectorizer.get_vocabulary(),
+            matrix = train_word_vectors(train_reviews.texts + unlabelled(), vectorizer.get_vocabulary(),
                                         config.model.embedding_dim, epochs=config.train.word_vector_epochs,
                                         seed=config.data.seed)
             tmp = vectors_file.with_name(f".tmp-{os.getpid()}-word_vectors.npy")
@@ -226,6 +235,32 @@ def train(
         return np.load(vectors_file)
 
     cells = config.model.member_cells()
+    teacher = None
+    if config.train.teacher != "none":
+        if len(cells) > 1 or strategy == "multi_worker":
+            raise TrainingError("--teacher works with one model (no --ensemble) and the default or mirrored strategy")
+
+        def inference_copy(model):
+            copy = build_model(vocabulary_size, **config.model.builder_arguments(), compile=False)
+            copy.set_weights(model.get_weights())
+            return Classifier(end_to_end(vectorizer, copy, max_length))
+
+        def fit_teacher():
+            keras.utils.set_random_seed(config.data.seed + 1000)
+            with distribution.scope():
+                model = build_model(vocabulary_size, **config.model.builder_arguments())
+            _fit_member(run, "teacher", model, config, train_ds, val_ds, word_vectors, verbose)
+            return inference_copy(model)
+
+        teacher = distillation_labels(run, config, fit_teacher, train_reviews, val_reviews, unlabelled, verbose)
+        soft_ids = vectorize(unlabelled(), vectorizer, max_length)
+        train_ids = tf.concat([train_ids, soft_ids], axis=0)
+        train_labels = np.concatenate([np.asarray(train_labels, dtype=np.float32), teacher.pop("soft_labels")])
+        train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
+        if distribution.num_replicas_in_sync > 1 or strategy != "default":
+            train_ds = _shard_by_data(train_ds)
+        _log(verbose, f"student: a fresh model on {len(train_labels)} reviews "
+                      f"({len(unlabelled())} of them unlabelled, with the teacher's probabilities as targets)")
     names = [None] if len(cells) == 1 else [f"member_{i + 1}_{cell}" for i, cell in enumerate(cells)]
     members, histories = [], []
     for index, (cell, name) in enumerate(zip(cells, names)):
@@ -261,10 +296,16 @@ def train(
     summaries = [_summarize(history) for history in histories]
     if len(cells) > 1:
         metrics["members"] = [{"cell": cell, **summary} for cell, summary in zip(cells, summaries)]
+    teacher_seconds = 0.0
+    if teacher is not None:
+        metrics["teacher"] = teacher
+        teacher_seconds = teacher["seconds"]
+        metrics["unlabelled_reviews"] = teacher["unlabelled_reviews"]
     metrics.update({
         "epochs": sum(s["epochs"] for s in summaries),
         "best_epoch": summaries[0]["best_epoch"] if len(cells) == 1 else None,
-        "training_seconds": round(sum(s["training_seconds"] for s in summaries), 1),
+        # A distilled model's time includes its teacher's (fit, NBSVM, labelling the unlabelled reviews).
+        "training_seconds": round(sum(s["training_seconds"] for s in summaries) + teacher_seconds, 1),
         "parameters": int(sum(m.count_params() for m in members)),
         "vocabulary_size": int(vocabulary_size),
         "train_reviews": len(train_reviews),
@@ -286,6 +327,9 @@ def train(
         plot_history(rows, folder / artifact.CURVES_FILE)
 
     rows = [{**row, "member": cell} if len(cells) > 1 else row for cell, history in zip(cells, histories) for row in history]
+    if teacher is not None:  # the teacher's epochs first, then the student's
+        rows = ([{**row, "member": "teacher"} for row in read_history(run.path("history.csv", "teacher"))]
+                + [{**row, "member": "student"} for row in rows])
 
     if not chief:  # the chief writes the model folder; the other workers only helped train it
         run.finish()
@@ -304,6 +348,53 @@ def train(
     run.finish()  # the run is complete: nothing left to resume
     _log(verbose, f"saved {out}")
     return metrics
+
+
+def distillation_labels(run: "RunFolder", config: Config, fit_teacher, train_reviews, val_reviews, unlabelled,
+                        verbose: int) -> dict:
+    """Soft labels of the unlabelled reviews from the ``rnn+nbsvm`` teacher, and the teacher's validation scores.
+
+    ``fit_teacher()`` trains (or resumes) the recurrent teacher and returns it as a
+    :class:`~sentiment.classifier.Classifier`. The labels and scores are kept in the run folder,
+    so a rerun after a kill during the student's training does not train the teacher again.
+    """
+    from .metrics import binary_metrics
+    from .nbsvm import NBSVM
+
+    labels_file, info_file = run.path("soft_labels.npy"), run.path("teacher.json")
+    if labels_file.exists() and info_file.exists():
+        _log(verbose, "teacher: reusing the soft labels of the interrupted run")
+        return {**json.loads(info_file.read_text()), "soft_labels": np.load(labels_file)}
+    _log(verbose, "teacher 1 of 2: a recurrent model of this config on the training reviews")
+    texts = unlabelled()
+    recurrent = fit_teacher()
+    started = time.perf_counter()
+    _log(verbose, "teacher 2 of 2: NBSVM (naive-Bayes-weighted 1-3-gram logistic regression) on the training reviews")
+    linear = NBSVM().fit(train_reviews.texts, train_reviews.labels)
+    scores = {}
+    for name, model in (("rnn", recurrent), ("nbsvm", linear)):
+        probabilities = np.asarray(model.predict(val_reviews.texts) if name == "rnn"
+                                   else model.predict_proba(val_reviews.texts)).reshape(-1)
+        scores[name] = probabilities
+    scores["average"] = (scores["rnn"] + scores["nbsvm"]) / 2
+    validation = {name: round(binary_metrics(val_reviews.labels, p)["accuracy"], 4) for name, p in scores.items()}
+    _log(verbose, f"teacher validation accuracy: rnn {validation['rnn']}, nbsvm {validation['nbsvm']}, "
+                  f"average {validation['average']}; labelling {len(texts)} unlabelled reviews")
+    soft = ((np.asarray(recurrent.predict(texts)).reshape(-1) + linear.predict_proba(texts)) / 2).astype(np.float32)
+    history = read_history(run.path("history.csv", "teacher"))
+    info = {
+        "kind": "rnn+nbsvm",
+        "validation_accuracy": validation,
+        "rnn_epochs": len(history),
+        "unlabelled_reviews": len(texts),
+        "confident_fraction": round(float(np.mean(np.abs(soft - 0.5) > 0.4)), 4),
+        "seconds": round(sum(float(r.get("seconds", 0) or 0) for r in history) + time.perf_counter() - started, 1),
+    }
+    tmp = labels_file.with_name(f".tmp-{os.getpid()}-soft_labels.npy")
+    np.save(tmp, soft)
+    os.replace(tmp, labels_file)
+    artifact.write_text_atomically(info_file, json.dumps(info))
+    return {**info, "soft_labels": soft}
 
 
 def _gradient_probe(ids, labels, count: int = 16):
