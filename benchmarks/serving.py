@@ -5,7 +5,8 @@
 Prints a Markdown table and writes it to benchmarks/results/serving.md. Figures: p50/p95/p99
 latency of one-sentence requests (in process; HTTP at concurrency 1 and 16) and reviews per
 second for 64-review batches of real test reviews: over HTTP from one client and from 4 concurrent
-clients (the server merges concurrent requests into one model call of up to 256 texts), and in
+clients (the server merges concurrent requests into one prediction of up to 256 texts, which
+:func:`sentiment.classifier.plan_batches` cuts into model calls), and in
 process, with the length-planned model calls (:func:`sentiment.classifier.plan_batches`) side by
 side with fixed calls of 32 texts (the earlier behaviour).
 """

@@ -141,6 +141,11 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    def __post_init__(self):
+        if self.train.teacher != "none" and self.model.ensemble:
+            raise ValueError(f"teacher={self.train.teacher!r} trains one student model; it does not combine with "
+                             f"ensemble={self.model.ensemble!r}. Drop one of the two.")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -14,10 +14,11 @@ def main(argv=None, stdin=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sentiment.predict", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="saved_models/default", help="model folder (default: saved_models/default)")
-    parser.add_argument("--batch-size", type=int, default=32, help="texts per model call, sorted by length (default: 32)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="texts per model call, sorted by length (default: calls planned by length)")
     parser.add_argument("texts", nargs="*", help="texts to classify; without any, one text per line is read from stdin")
     args = parser.parse_args(argv)
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         parser.error(f"--batch-size must be >= 1, got {args.batch_size}")
 
     from sentiment.files import split_lines

@@ -78,7 +78,9 @@ class RunFolder:
         for name in self.FILES:
             stem, dot, rest = name.partition(".")
             helpers = [*self.folder.glob(f"{stem}-[0-9]*{dot}{rest}"), *self.folder.glob(f"{stem}-teacher{dot}{rest}")]
-            for target in [self.folder / name, *helpers]:
+            # ... and temporary files a kill left mid-write (``.tmp-PID-name``, ``.name.tmp-PID``)
+            leftovers = [*self.folder.glob(f".tmp-*-{stem}*{dot}{rest}"), *self.folder.glob(f".{stem}*{dot}{rest}.tmp-*")]
+            for target in [self.folder / name, *helpers, *leftovers]:
                 self._remove(target)
 
     @staticmethod
@@ -149,6 +151,8 @@ def train(
     from .pipeline import add_crops, make_dataset, vectorize
     from .text import adapt_vectorizer, make_vectorizer
 
+    if config.train.teacher != "none" and strategy == "multi_worker":
+        raise TrainingError("--teacher works with the default or mirrored strategy, not multi_worker")
     distribution = make_strategy(strategy)
     out = Path(out)
     work = Path(work_dir) if work_dir else default_work_dir(out)
@@ -237,13 +241,10 @@ def train(
     cells = config.model.member_cells()
     teacher = None
     if config.train.teacher != "none":
-        if len(cells) > 1 or strategy == "multi_worker":
-            raise TrainingError("--teacher works with one model (no --ensemble) and the default or mirrored strategy")
-
         def inference_copy(model):
             copy = build_model(vocabulary_size, **config.model.builder_arguments(), compile=False)
             copy.set_weights(model.get_weights())
-            return Classifier(end_to_end(vectorizer, copy, max_length))
+            return Classifier(end_to_end(vectorizer, copy, max_length), config.to_dict())
 
         def fit_teacher():
             keras.utils.set_random_seed(config.data.seed + 1000)
@@ -296,16 +297,13 @@ def train(
     summaries = [_summarize(history) for history in histories]
     if len(cells) > 1:
         metrics["members"] = [{"cell": cell, **summary} for cell, summary in zip(cells, summaries)]
-    teacher_seconds = 0.0
-    if teacher is not None:
+    if teacher is not None:  # its time (fit, NBSVM, labelling) is teacher["seconds"], not training_seconds
         metrics["teacher"] = teacher
-        teacher_seconds = teacher["seconds"]
         metrics["unlabelled_reviews"] = teacher["unlabelled_reviews"]
     metrics.update({
         "epochs": sum(s["epochs"] for s in summaries),
         "best_epoch": summaries[0]["best_epoch"] if len(cells) == 1 else None,
-        # A distilled model's time includes its teacher's (fit, NBSVM, labelling the unlabelled reviews).
-        "training_seconds": round(sum(s["training_seconds"] for s in summaries) + teacher_seconds, 1),
+        "training_seconds": round(sum(s["training_seconds"] for s in summaries), 1),
         "parameters": int(sum(m.count_params() for m in members)),
         "vocabulary_size": int(vocabulary_size),
         "train_reviews": len(train_reviews),
@@ -362,11 +360,18 @@ def distillation_labels(run: "RunFolder", config: Config, fit_teacher, train_rev
     from .nbsvm import NBSVM
 
     labels_file, info_file = run.path("soft_labels.npy"), run.path("teacher.json")
-    if labels_file.exists() and info_file.exists():
-        _log(verbose, "teacher: reusing the soft labels of the interrupted run")
-        return {**json.loads(info_file.read_text()), "soft_labels": np.load(labels_file)}
-    _log(verbose, "teacher 1 of 2: a recurrent model of this config on the training reviews")
     texts = unlabelled()
+    if not texts:
+        raise TrainingError("--teacher needs unlabelled reviews (aclImdb/train/unsup) to label; the data has none")
+    digest = hashlib.sha256("\0".join(texts).encode("utf-8", errors="replace")).hexdigest()
+    if labels_file.exists() and info_file.exists():
+        info = json.loads(info_file.read_text())
+        soft = np.load(labels_file)
+        if info.get("unlabelled_sha256") == digest and len(soft) == len(texts):
+            _log(verbose, "teacher: reusing the soft labels of the interrupted run")
+            return {**info, "soft_labels": soft}
+        _log(verbose, "teacher: the unlabelled reviews changed since the soft labels were made; labelling again")
+    _log(verbose, "teacher 1 of 2: a recurrent model of this config on the training reviews")
     recurrent = fit_teacher()
     started = time.perf_counter()
     _log(verbose, "teacher 2 of 2: NBSVM (naive-Bayes-weighted 1-3-gram logistic regression) on the training reviews")
@@ -387,6 +392,7 @@ def distillation_labels(run: "RunFolder", config: Config, fit_teacher, train_rev
         "validation_accuracy": validation,
         "rnn_epochs": len(history),
         "unlabelled_reviews": len(texts),
+        "unlabelled_sha256": digest,
         "confident_fraction": round(float(np.mean(np.abs(soft - 0.5) > 0.4)), 4),
         "seconds": round(sum(float(r.get("seconds", 0) or 0) for r in history) + time.perf_counter() - started, 1),
     }
