@@ -111,7 +111,7 @@ class TimedTrials:
 def make_tuner(algorithm: str, hypermodel: SentimentHyperModel, *, max_trials: int, max_epochs: int,
                directory: str, project_name: str, overwrite: bool, seed: int = 1337):
     """A keras-tuner tuner maximizing ``val_accuracy``; resumes an existing project unless ``overwrite``."""
-    common = dict(objective="val_accuracy", directory=directory, project_name=project_name,
+    common = dict(objective=kt.Objective("val_accuracy", direction="max"), directory=directory, project_name=project_name,
                   overwrite=overwrite, seed=seed, max_consecutive_failed_trials=3)
     if algorithm == "hyperband":
         klass = type("Hyperband", (TimedTrials, kt.Hyperband), {})

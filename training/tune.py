@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     if not distribute.has_chief_oracle() or distribute.is_chief_oracle():
         project_dir.mkdir(parents=True, exist_ok=True)
         stamp.write_text(json.dumps({"fingerprint": fingerprint, **search}))
-    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.train.patience)
+    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.train.patience)
     tuner.search(train_ds, validation_data=val_ds, epochs=args.max_epochs, callbacks=[stop], verbose=verbose)
     if distribute.has_chief_oracle() and not distribute.is_chief_oracle():
         return 0  # a worker: the chief writes the results
