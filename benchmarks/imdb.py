@@ -48,13 +48,9 @@ def linear_baselines(train, val, test) -> list[dict]:
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from sentiment.text import standardize_review
-    import tensorflow as tf
+    from sentiment.nbsvm import clean_texts
 
-    def clean(texts):
-        return [t.decode("utf-8") for t in standardize_review(tf.constant(texts)).numpy()]
-
-    train_x, val_x, test_x = clean(train.texts), clean(val.texts), clean(test.texts)
+    train_x, val_x, test_x = clean_texts(train.texts), clean_texts(val.texts), clean_texts(test.texts)
     results = []
 
     def fit(name, make_features, transform):

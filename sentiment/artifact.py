@@ -104,6 +104,16 @@ def write_text_atomically(path: str | Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def save_array_atomically(path: str | Path, array) -> None:
+    """``np.save`` so that readers see either the old or the new array, never half of one."""
+    import numpy as np
+
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    np.save(tmp, array)
+    os.replace(tmp, path)
+
+
 def _fsync_tree(folder: Path) -> None:
     for file in folder.rglob("*"):
         if file.is_file():

@@ -28,7 +28,7 @@ class NBSVM:
             raise ValueError("NBSVM needs labels 0 and 1, both present")
         self.vectorizer = CountVectorizer(ngram_range=self.ngram_range, min_df=self.min_df, binary=True,
                                           token_pattern=r"\S+", dtype=np.float32)
-        counts = self.vectorizer.fit_transform(_clean(texts))
+        counts = self.vectorizer.fit_transform(clean_texts(texts))
         p = np.asarray(counts[labels == 1].sum(axis=0)).ravel() + 1.0
         q = np.asarray(counts[labels == 0].sum(axis=0)).ravel() + 1.0
         self.ratio = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
@@ -39,12 +39,13 @@ class NBSVM:
     def predict_proba(self, texts, batch_size: int = 5000) -> np.ndarray:
         out = []
         for start in range(0, len(texts), batch_size):
-            features = self.vectorizer.transform(_clean(texts[start : start + batch_size])).multiply(self.ratio).tocsr()
+            features = self.vectorizer.transform(clean_texts(texts[start : start + batch_size])).multiply(self.ratio).tocsr()
             out.append(self.model.predict_proba(features)[:, 1])
         return np.concatenate(out).astype(np.float32) if out else np.zeros(0, dtype=np.float32)
 
 
-def _clean(texts) -> list[str]:
+def clean_texts(texts) -> list[str]:
+    """Texts as the models see them (:func:`sentiment.text.standardize_review`), as Python strings."""
     import tensorflow as tf
 
     from .text import standardize_review

@@ -233,9 +233,7 @@ def train(
             matrix = train_word_vectors(train_reviews.texts + unlabelled(), vectorizer.get_vocabulary(),
                                         config.model.embedding_dim, epochs=config.train.word_vector_epochs,
                                         seed=config.data.seed)
-            tmp = vectors_file.with_name(f".tmp-{os.getpid()}-word_vectors.npy")
-            np.save(tmp, matrix)
-            os.replace(tmp, vectors_file)
+            artifact.save_array_atomically(vectors_file, matrix)
         return np.load(vectors_file)
 
     cells = config.model.member_cells()
@@ -376,16 +374,16 @@ def distillation_labels(run: "RunFolder", config: Config, fit_teacher, train_rev
     started = time.perf_counter()
     _log(verbose, "teacher 2 of 2: NBSVM (naive-Bayes-weighted 1-3-gram logistic regression) on the training reviews")
     linear = NBSVM().fit(train_reviews.texts, train_reviews.labels)
-    scores = {}
-    for name, model in (("rnn", recurrent), ("nbsvm", linear)):
-        probabilities = np.asarray(model.predict(val_reviews.texts) if name == "rnn"
-                                   else model.predict_proba(val_reviews.texts)).reshape(-1)
-        scores[name] = probabilities
-    scores["average"] = (scores["rnn"] + scores["nbsvm"]) / 2
-    validation = {name: round(binary_metrics(val_reviews.labels, p)["accuracy"], 4) for name, p in scores.items()}
+
+    def teach(batch):
+        rnn, nbsvm = np.asarray(recurrent.predict(batch)).reshape(-1), linear.predict_proba(batch)
+        return {"rnn": rnn, "nbsvm": nbsvm, "average": ((rnn + nbsvm) / 2).astype(np.float32)}
+
+    validation = {name: round(binary_metrics(val_reviews.labels, p)["accuracy"], 4)
+                  for name, p in teach(val_reviews.texts).items()}
     _log(verbose, f"teacher validation accuracy: rnn {validation['rnn']}, nbsvm {validation['nbsvm']}, "
                   f"average {validation['average']}; labelling {len(texts)} unlabelled reviews")
-    soft = ((np.asarray(recurrent.predict(texts)).reshape(-1) + linear.predict_proba(texts)) / 2).astype(np.float32)
+    soft = teach(texts)["average"]
     history = read_history(run.path("history.csv", "teacher"))
     info = {
         "kind": "rnn+nbsvm",
@@ -396,9 +394,7 @@ def distillation_labels(run: "RunFolder", config: Config, fit_teacher, train_rev
         "confident_fraction": round(float(np.mean(np.abs(soft - 0.5) > 0.4)), 4),
         "seconds": round(sum(float(r.get("seconds", 0) or 0) for r in history) + time.perf_counter() - started, 1),
     }
-    tmp = labels_file.with_name(f".tmp-{os.getpid()}-soft_labels.npy")
-    np.save(tmp, soft)
-    os.replace(tmp, labels_file)
+    artifact.save_array_atomically(labels_file, soft)
     artifact.write_text_atomically(info_file, json.dumps(info))
     return {**info, "soft_labels": soft}
 
