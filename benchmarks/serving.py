@@ -5,10 +5,12 @@
 Prints a Markdown table and writes it to benchmarks/results/serving.md. Figures: p50/p95/p99
 latency of one-sentence requests (in process; HTTP at concurrency 1 and 16) and reviews per
 second for 64-review batches of real test reviews: over HTTP from one client and from 4 concurrent
-clients (the server merges concurrent requests into one prediction of up to 256 texts, which
-:func:`sentiment.classifier.plan_batches` cuts into model calls), and in
-process, with the length-planned model calls (:func:`sentiment.classifier.plan_batches`) side by
-side with fixed calls of 32 texts (the earlier behaviour).
+clients (the server merges concurrent requests into one prediction of up to 256 texts), and in
+process side by side: the XLA-compiled path that the server uses
+(``load_classifier(..., compiled=True)``, see :class:`sentiment.classifier.Classifier`), the whole
+model as a graph in length-planned calls (:func:`sentiment.classifier.plan_batches`, the default
+elsewhere), and graph calls of 32 texts.
+Every figure is taken after a warm-up pass, once every shape seen is compiled.
 """
 
 from __future__ import annotations
@@ -77,6 +79,18 @@ def http_batches(port: int, batches: list[list[str]]) -> None:
         assert response.status == 200
 
 
+def wait_compiled(port: int, timeout: float = 300) -> None:
+    """Until the server's ``/healthz`` says that no input shape is still compiling."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/healthz")
+        if json.loads(connection.getresponse().read()).get("compiling", 0) == 0:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the server was still compiling after {timeout:.0f} s")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.serving", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,22 +106,25 @@ def main(argv=None) -> int:
     from sentiment.data import load_split
 
     reviews = load_split(args.data, "test", max_samples=64 * args.batches).texts
-    classifier = load_classifier(args.model)
-    classifier.predict([SENTENCE])
+    classifier = load_classifier(args.model, compiled=True)  # as the server loads it
+    graph = load_classifier(args.model)
+    batches = [reviews[i * 64 : (i + 1) * 64] for i in range(args.batches)]
+    for batch in [[SENTENCE], *batches]:  # warm-up: every shape of the measurements, compiled
+        classifier.predict(batch)
+    classifier.wait_until_compiled()
     in_process = []
     for _ in range(args.requests):
         started = time.perf_counter()
         classifier.predict([SENTENCE])
         in_process.append(time.perf_counter() - started)
-    batches = [reviews[i * 64 : (i + 1) * 64] for i in range(args.batches)]
-    batch_rates = {"planned": [], "fixed 32": []}
-    for _ in range(3):  # alternate the two, median of three passes each
-        for name, size in (("planned", None), ("fixed 32", 32)):
+    batch_rates = {"compiled": [], "planned": [], "fixed 32": []}
+    for _ in range(3):  # alternate the three, median of three passes each
+        for name, model, size in (("compiled", classifier, None), ("planned", graph, None), ("fixed 32", graph, 32)):
             started = time.perf_counter()
             for batch in batches:
-                classifier.predict(batch, batch_size=size)
+                model.predict(batch, batch_size=size)
             batch_rates[name].append(len(reviews) / (time.perf_counter() - started))
-    in_process_rate, fixed_rate = (float(np.median(batch_rates[k])) for k in ("planned", "fixed 32"))
+    compiled_rate, planned_rate, fixed_rate = (float(np.median(batch_rates[k])) for k in ("compiled", "planned", "fixed 32"))
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -115,16 +132,25 @@ def main(argv=None) -> int:
     server = start_server(args.model, port)
     try:
         one = json.dumps({"instances": [SENTENCE]}).encode()
-        http_latencies(port, one, 20)  # warm-up
+        http_latencies(port, one, 20)  # warm-up, then wait for the server to compile what it saw
+        http_batches(port, batches)
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda _: http_latencies(port, one, 10), range(16)))
+        wait_compiled(port)
         c1 = http_latencies(port, one, args.requests)
         per_client = [args.requests // 16 + (i < args.requests % 16) for i in range(16)]
         started = time.perf_counter()
         with ThreadPoolExecutor(16) as pool:  # .result() re-raises a failed client's error
             c16 = [s for f in [pool.submit(http_latencies, port, one, n) for n in per_client] for s in f.result()]
         c16_rate = len(c16) / (time.perf_counter() - started)
+        wait_compiled(port)  # the merged one-sentence requests above made new shapes
         started = time.perf_counter()
         http_batches(port, batches)
         http_rate = len(reviews) / (time.perf_counter() - started)
+        with ThreadPoolExecutor(4) as pool:  # warm-up: merged requests make calls of other shapes
+            for future in [pool.submit(http_batches, port, batches[i::4]) for i in range(4)]:
+                future.result()
+        wait_compiled(port)
         started = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:
             for future in [pool.submit(http_batches, port, batches[i::4]) for i in range(4)]:
@@ -147,11 +173,13 @@ def main(argv=None) -> int:
         *[f"| {name} | {p['p50']:.2f} | {p['p95']:.2f} | {p['p99']:.2f} | {rate} |" for name, p, rate in rows],
         f"| 64-review batches of test reviews, HTTP, 1 client | | | | {http_rate:.0f} reviews/s |",
         f"| 64-review batches of test reviews, HTTP, 4 concurrent clients | | | | {http4_rate:.0f} reviews/s |",
-        f"| 64-review batches of test reviews, in process (length-planned calls) | | | | {in_process_rate:.0f} reviews/s |",
-        f"| 64-review batches of test reviews, in process (fixed calls of 32) | | | | {fixed_rate:.0f} reviews/s |",
+        f"| 64-review batches of test reviews, in process (XLA-compiled, the default) | | | | {compiled_rate:.0f} reviews/s |",
+        f"| 64-review batches of test reviews, in process (graph, length-planned calls) | | | | {planned_rate:.0f} reviews/s |",
+        f"| 64-review batches of test reviews, in process (graph, calls of 32) | | | | {fixed_rate:.0f} reviews/s |",
         "",
         f"{args.requests} one-sentence requests per latency row; {len(reviews)} real test reviews for the batch rows "
-        f"(in process: median of 3 passes, planned and fixed alternating; planned / fixed = {in_process_rate / fixed_rate:.2f}).",
+        f"(in process: median of 3 passes, the three alternating; compiled / planned = {compiled_rate / planned_rate:.2f}, "
+        f"planned / fixed = {planned_rate / fixed_rate:.2f}).",
     ]
     table = "\n".join(lines)
     print(table)

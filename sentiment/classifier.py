@@ -22,11 +22,22 @@ class ModelLoadError(RuntimeError):
 class Classifier:
     """A loaded sentiment model: ``predict(texts)`` gives the probability that each text is positive.
 
-    Calls go through one ``tf.function`` traced for a ``[None]`` string batch, so a single
-    sentence costs about a millisecond instead of ``model.predict``'s per-call set-up.
+    By default every call runs the whole model as one ``tf.function`` graph (traced once for a
+    ``[None]`` string batch, so a single sentence costs about a millisecond, not ``model.predict``'s
+    set-up), over texts sorted by length and cut into calls by :func:`plan_batches`.
+
+    ``compiled=True`` is for long-lived processes (the server uses it): texts are turned into
+    token ids by the model's vectorizer, sorted by length and run in groups of up to 16 through the
+    rest of the model compiled by XLA (``jit_compile``), one executable per (rows, width) shape,
+    widths rounded up to 4, 8, 16 or a multiple of 32 tokens. A shape is compiled on a background
+    thread the first time it is seen (about a second); until it is ready its calls run as a graph,
+    so no call waits for a compilation. Fused by XLA, a recurrent step has almost no fixed cost, so
+    small groups of similar length waste little on padding (figures: ``python -m
+    benchmarks.serving``). A model without a ``token_window`` layer always runs as a graph.
     """
 
-    def __init__(self, model, config: dict | None = None, metrics: dict | None = None, path: Path | None = None):
+    def __init__(self, model, config: dict | None = None, metrics: dict | None = None, path: Path | None = None,
+                 compiled: bool = False):
         import tensorflow as tf
 
         self.model = model
@@ -43,6 +54,27 @@ class Classifier:
         # page rerun on a new thread) would otherwise pay ~200 ms of set-up per call; it also
         # serializes calls, so one Classifier is safe to share between threads.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier")
+        self._compiled = _CompiledCore.of(model) if compiled else None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether calls go through the XLA-compiled path (see the class docstring)."""
+        return self._compiled is not None and not self._compiled.broken
+
+    @property
+    def compiling(self) -> int:
+        """Shapes seen but not compiled yet (their calls run as a graph meanwhile)."""
+        return self._compiled.compiling if self.compiled else 0
+
+    def wait_until_compiled(self) -> None:
+        """Block until every shape seen so far is compiled (benchmarks time the steady state)."""
+        if self._compiled is not None:
+            self._compiled.wait()
+
+    def close(self) -> None:
+        """Drop the compilations not started yet, so that the process exits without waiting for them."""
+        if self._compiled is not None:
+            self._compiled.close()
 
     @property
     def max_length(self) -> int | None:
@@ -51,8 +83,7 @@ class Classifier:
     def predict(self, texts, batch_size: int | None = None) -> np.ndarray:
         """Positive-class probabilities, shape ``[len(texts)]``. A single string counts as one text.
 
-        Texts are sorted by length and cut into model calls by :func:`plan_batches` (``batch_size``
-        fixes the size of each call instead), so that short ones are not padded to long ones.
+        ``batch_size`` fixes the size of each model call (whole-model graph calls, no sorting).
         """
         if isinstance(texts, (str, bytes)):
             texts = [texts]
@@ -60,10 +91,15 @@ class Classifier:
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size={batch_size} is invalid: expected an integer >= 1")
         if threading.current_thread().name.startswith("classifier"):  # already on the worker thread
-            return self._predict_sorted(texts, batch_size)
-        return self._thread.submit(self._predict_sorted, texts, batch_size).result()
+            return self._predict_on_thread(texts, batch_size)
+        return self._thread.submit(self._predict_on_thread, texts, batch_size).result()
 
-    def _predict_sorted(self, texts: list[bytes], batch_size: int | None) -> np.ndarray:
+    def _predict_on_thread(self, texts: list[bytes], batch_size: int | None) -> np.ndarray:
+        if batch_size is None and self.compiled:
+            return self._compiled.predict(texts)
+        return self._predict_planned(texts, batch_size)
+
+    def _predict_planned(self, texts: list[bytes], batch_size: int | None) -> np.ndarray:
         import tensorflow as tf
 
         scores = np.empty(len(texts), dtype=np.float32)
@@ -84,6 +120,7 @@ class Classifier:
             start += size
         return scores
 
+
     def classify(self, texts, batch_size: int | None = None) -> list[dict]:
         """``[{"text", "label", "score"}]`` with ``label`` ``positive``/``negative`` and ``score`` = P(positive)."""
         if isinstance(texts, (str, bytes)):
@@ -92,6 +129,100 @@ class Classifier:
         scores = self.predict(texts, batch_size=batch_size)
         shown = [_utf8(t, i).decode("utf-8", errors="replace") for i, t in enumerate(texts)]  # what the model read
         return [{"text": t, "label": label_name(float(s)), "score": float(s)} for t, s in zip(shown, scores)]
+
+
+class _CompiledCore:
+    """Token ids by the model's vectorizer (a graph), the rest of the model by XLA, shape by shape."""
+
+    GROUP = 16  # texts per call
+    ROWS = (1, 2, 4, 8, 16)  # calls are padded to one of these row counts ...
+    WIDTH = 32  # ... and to a multiple of this many tokens (short ones: 4, 8, 16), so few shapes are compiled
+    CHUNK = 1024  # texts vectorized per call
+
+    def __init__(self, to_ids, core):
+        import tensorflow as tf
+
+        spec = [tf.TensorSpec([None, None], tf.int64)]
+        self._to_ids = tf.function(lambda texts: to_ids(texts), input_signature=[tf.TensorSpec([None], tf.string)])
+        self._graph = tf.function(lambda ids: core(ids, training=False), input_signature=spec)
+        self._xla = tf.function(lambda ids: core(ids, training=False), input_signature=spec, jit_compile=True)
+        self._ready: set[tuple[int, int]] = set()
+        self._pending: set[tuple[int, int]] = set()
+        self._lock = threading.Lock()  # the shape sets are read from other threads (``compiling``)
+        self._compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xla-compile")
+        self.broken = False
+
+    @classmethod
+    def of(cls, model) -> _CompiledCore | None:
+        """The compiled path for a model made by :func:`sentiment.model.end_to_end`, else None."""
+        import keras
+
+        try:
+            window = model.get_layer("token_window")
+            return cls(keras.Model(model.inputs[0], window.output), keras.Model(window.output, model.outputs[0]))
+        except (ValueError, TypeError, AttributeError):  # not our layout: the whole-model graph path
+            return None
+
+    def predict(self, texts: list[bytes]) -> np.ndarray:
+        import tensorflow as tf
+
+        scores = np.empty(len(texts), dtype=np.float32)
+        for first in range(0, len(texts), self.CHUNK):
+            ids = self._to_ids(tf.constant(texts[first : first + self.CHUNK], dtype=tf.string)).numpy()
+            lengths = np.count_nonzero(ids, axis=1)
+            order = np.argsort(lengths, kind="stable")
+            for start in range(0, len(order), self.GROUP):
+                chosen = order[start : start + self.GROUP]
+                rows = next(r for r in self.ROWS if r >= len(chosen))
+                width = self.width(int(lengths[chosen].max()))
+                batch = np.zeros((rows, width), dtype=np.int64)
+                batch[:, 0] = 1  # padding rows: one OOV token, as TokenWindow gives an empty text
+                batch[: len(chosen), : min(width, ids.shape[1])] = ids[chosen, :width]
+                scores[first + chosen] = self._run(batch)[: len(chosen)]
+        return scores
+
+    @classmethod
+    def width(cls, length: int) -> int:
+        """Tokens a call over texts of up to ``length`` tokens is padded to: 4, 8, 16, then multiples of 32."""
+        if length <= cls.WIDTH:
+            return next(w for w in (4, 8, 16, cls.WIDTH) if w >= length)
+        return -(-length // cls.WIDTH) * cls.WIDTH
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        shape = batch.shape
+        if shape in self._ready and not self.broken:
+            return self._xla(batch).numpy().reshape(-1)
+        if shape not in self._pending and not self.broken:
+            with self._lock:
+                self._pending.add(shape)
+            try:
+                self._compiler.submit(self._compile, shape)
+            except RuntimeError:  # closed meanwhile
+                pass
+        return self._graph(batch).numpy().reshape(-1)
+
+    def _compile(self, shape: tuple[int, int]) -> None:
+        ids = np.zeros(shape, dtype=np.int64)
+        ids[:, 0] = 1
+        try:
+            self._xla(ids)
+        except Exception:  # noqa: BLE001 - an op XLA cannot compile: keep the graph path for good
+            self.broken = True
+            return
+        with self._lock:
+            self._ready.add(shape)
+
+    @property
+    def compiling(self) -> int:
+        with self._lock:
+            return len(self._pending - self._ready)
+
+    def wait(self) -> None:
+        self._compiler.submit(lambda: None).result()
+
+    def close(self) -> None:
+        self.broken = True  # later calls run as a graph
+        self._compiler.shutdown(wait=False, cancel_futures=True)
 
 
 _WORD = re.compile(rb"\w+|[^\w\s]")
@@ -135,8 +266,11 @@ def _utf8(text, index: int) -> bytes:
     return text.encode("utf-8", errors="replace")
 
 
-def load_classifier(path: str | Path) -> Classifier:
-    """Load a model folder written by ``python -m training.train`` (``safe_mode=True``, no pickles)."""
+def load_classifier(path: str | Path, compiled: bool = False) -> Classifier:
+    """Load a model folder written by ``python -m training.train`` (``safe_mode=True``, no pickles).
+
+    ``compiled=True``: XLA-compiled calls for a long-lived process (see :class:`Classifier`).
+    """
     import keras
 
     from . import layers, text  # noqa: F401 - registers the serializable layers and the standardizer
@@ -166,7 +300,8 @@ def load_classifier(path: str | Path) -> Classifier:
             f"{model_file} is not a sentiment model: expected one string input and one probability "
             f"output, got inputs {[(i.dtype, i.shape) for i in inputs]} and output shape {model.outputs[0].shape}"
         )
-    return Classifier(model, _read_json(path / artifact.CONFIG_FILE), _read_json(path / artifact.METRICS_FILE), path)
+    return Classifier(model, _read_json(path / artifact.CONFIG_FILE), _read_json(path / artifact.METRICS_FILE), path,
+                      compiled=compiled)
 
 
 def list_model_dirs(root: str | Path) -> list[Path]:

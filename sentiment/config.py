@@ -19,7 +19,8 @@ POOLINGS = ("last", "max", "mean", "max_mean")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 BATCHINGS = ("bucket", "longest", "fixed")
 WORD_VECTORS = ("none", "word2vec")
-TEACHERS = ("none", "rnn+nbsvm")
+TEACHERS = ("none", "rnn+nbsvm", "lstm+gru+nbsvm")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 def _f(default, help):  # noqa: A002 - "help" mirrors argparse
@@ -113,13 +114,15 @@ class TrainConfig:
     word_vector_epochs: int = _f(5, "word2vec epochs over the training + unlabelled reviews")
     short_crops: float = _f(0.0, "extra training examples per review: random 4-40-token windows labelled as their review, so that single sentences are in the training distribution")
     log_gradients: int = _f(0, "every N training steps, log gradient norms (per layer, before/after clipping, per input time step) to gradients.csv and gradients.png in the model folder; 0 = off")
-    teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; the saved model is a fresh model of this config trained on the training reviews plus those soft labels)")
+    teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; lstm+gru+nbsvm: the same with two recurrent teachers, this config with an LSTM and with a GRU, and the three averaged; the saved model is a fresh model of this config trained on the training reviews plus those soft labels)")
+    lr_schedule: str = _f("constant", f"learning rate over training: {', '.join(LR_SCHEDULES)} (cosine: from learning_rate down to 0 at the end of the last epoch, step by step)")
     batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
 
     def __post_init__(self):
         _check(self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
         _check(self.batch_size >= 1, "batch_size", self.batch_size, "an integer >= 1")
         _check(self.batching in BATCHINGS, "batching", self.batching, f"one of {BATCHINGS}")
+        _check(self.lr_schedule in LR_SCHEDULES, "lr_schedule", self.lr_schedule, f"one of {LR_SCHEDULES}")
         _check(self.teacher in TEACHERS, "teacher", self.teacher, f"one of {TEACHERS}")
         _check(self.word_vectors in WORD_VECTORS, "word_vectors", self.word_vectors, f"one of {WORD_VECTORS}")
         _check(self.word_vector_epochs >= 1, "word_vector_epochs", self.word_vector_epochs, "an integer >= 1")

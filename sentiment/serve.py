@@ -233,7 +233,8 @@ def create_app(classifier, name: str = "sentiment", max_body_bytes: int = DEFAUL
     # Every route is async: they run on the event loop, never queued behind model calls.
     @app.get("/healthz", summary="Liveness and readiness")
     async def healthz():
-        return {"status": "ok", "models": [name]}
+        # compiling: input shapes still being compiled by XLA (served as a plain graph meanwhile)
+        return {"status": "ok", "models": [name], "compiling": classifier.compiling}
 
     status_body = {"model_version_status": [{"version": VERSION, "state": "AVAILABLE",
                                              "status": {"error_code": "OK", "error_message": ""}}]}
@@ -321,13 +322,16 @@ def main(argv=None) -> int:
     from .classifier import ModelLoadError, load_classifier
 
     try:
-        classifier = load_classifier(args.model)
+        classifier = load_classifier(args.model, compiled=True)  # XLA, shape by shape, in the background
     except ModelLoadError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     classifier.predict(["warm-up"])  # trace the model before the first request
     app = create_app(classifier, args.name, args.max_body_bytes, args.max_instances)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    finally:
+        classifier.close()  # stop without waiting for compilations nobody will use
     return 0
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -77,7 +79,8 @@ class RunFolder:
     def clear(self) -> None:
         for name in self.FILES:
             stem, dot, rest = name.partition(".")
-            helpers = [*self.folder.glob(f"{stem}-[0-9]*{dot}{rest}"), *self.folder.glob(f"{stem}-teacher{dot}{rest}")]
+            helpers = [*self.folder.glob(f"{stem}-[0-9]*{dot}{rest}"), *self.folder.glob(f"{stem}-teacher{dot}{rest}"),
+                       *self.folder.glob(f"{stem}-teacher-*{dot}{rest}")]
             # ... and temporary files a kill left mid-write (``.tmp-PID-name``, ``.name.tmp-PID``)
             leftovers = [*self.folder.glob(f".tmp-*-{stem}*{dot}{rest}"), *self.folder.glob(f".{stem}*{dot}{rest}.tmp-*")]
             for target in [self.folder / name, *helpers, *leftovers]:
@@ -239,19 +242,22 @@ def train(
     cells = config.model.member_cells()
     teacher = None
     if config.train.teacher != "none":
-        def inference_copy(model):
-            copy = build_model(vocabulary_size, **config.model.builder_arguments(), compile=False)
+        def inference_copy(model, cell):
+            copy = build_model(vocabulary_size, **config.model.builder_arguments(cell), compile=False)
             copy.set_weights(model.get_weights())
             return Classifier(end_to_end(vectorizer, copy, max_length), config.to_dict())
 
-        def fit_teacher():
-            keras.utils.set_random_seed(config.data.seed + 1000)
+        def fit_teacher(index: int, part: str):
+            cell = config.model.cell if part == "rnn" else part
+            keras.utils.set_random_seed(config.data.seed + 1000 + index)
             with distribution.scope():
-                model = build_model(vocabulary_size, **config.model.builder_arguments())
-            _fit_member(run, "teacher", model, config, train_ds, val_ds, word_vectors, verbose)
-            return inference_copy(model)
+                model = build_model(vocabulary_size, **config.model.builder_arguments(cell))
+            _fit_member(run, teacher_member(part), model, config, train_ds, val_ds, word_vectors, verbose)
+            return inference_copy(model, cell)
 
-        teacher = distillation_labels(run, config, fit_teacher, train_reviews, val_reviews, unlabelled, verbose)
+        fit_teachers = {part: functools.partial(fit_teacher, index, part)
+                        for index, part in enumerate(recurrent_teachers(config.train.teacher))}
+        teacher = distillation_labels(run, config, fit_teachers, train_reviews, val_reviews, unlabelled, verbose)
         soft_ids = vectorize(unlabelled(), vectorizer, max_length)
         train_ids = tf.concat([train_ids, soft_ids], axis=0)
         train_labels = np.concatenate([np.asarray(train_labels, dtype=np.float32), teacher.pop("soft_labels")])
@@ -324,7 +330,8 @@ def train(
 
     rows = [{**row, "member": cell} if len(cells) > 1 else row for cell, history in zip(cells, histories) for row in history]
     if teacher is not None:  # the teacher's epochs first, then the student's
-        rows = ([{**row, "member": "teacher"} for row in read_history(run.path("history.csv", "teacher"))]
+        rows = ([{**row, "member": teacher_member(part)} for part in recurrent_teachers(config.train.teacher)
+                 for row in read_history(run.path("history.csv", teacher_member(part)))]
                 + [{**row, "member": "student"} for row in rows])
 
     if not chief:  # the chief writes the model folder; the other workers only helped train it
@@ -346,13 +353,25 @@ def train(
     return metrics
 
 
-def distillation_labels(run: "RunFolder", config: Config, fit_teacher, train_reviews, val_reviews, unlabelled,
-                        verbose: int) -> dict:
-    """Soft labels of the unlabelled reviews from the ``rnn+nbsvm`` teacher, and the teacher's validation scores.
+def recurrent_teachers(kind: str) -> list[str]:
+    """The recurrent parts of a teacher kind: ``rnn`` (a model of the config's own cell) or cell names."""
+    return [part for part in kind.split("+") if part not in ("none", "nbsvm")]
 
-    ``fit_teacher()`` trains (or resumes) the recurrent teacher and returns it as a
-    :class:`~sentiment.classifier.Classifier`. The labels and scores are kept in the run folder,
-    so a rerun after a kill during the student's training does not train the teacher again.
+
+def teacher_member(part: str) -> str:
+    """Name of a recurrent teacher's files and history rows: ``teacher`` or ``teacher-gru``."""
+    return "teacher" if part == "rnn" else f"teacher-{part}"
+
+
+def distillation_labels(run: "RunFolder", config: Config, fit_teachers: dict, train_reviews, val_reviews, unlabelled,
+                        verbose: int) -> dict:
+    """Soft labels of the unlabelled reviews from the teacher, and the teacher's validation scores.
+
+    ``fit_teachers`` maps each recurrent part of the teacher (``rnn``, or ``lstm`` and ``gru``) to a
+    function that trains (or resumes) it and returns it as a :class:`~sentiment.classifier.Classifier`;
+    an NBSVM joins them and the soft label is the plain average of their probabilities. The labels
+    and scores are kept in the run folder, so a rerun after a kill during the student's training
+    does not train the teacher again.
     """
     from .metrics import binary_metrics
     from .nbsvm import NBSVM
@@ -369,30 +388,36 @@ def distillation_labels(run: "RunFolder", config: Config, fit_teacher, train_rev
             _log(verbose, "teacher: reusing the soft labels of the interrupted run")
             return {**info, "soft_labels": soft}
         _log(verbose, "teacher: the unlabelled reviews changed since the soft labels were made; labelling again")
-    _log(verbose, "teacher 1 of 2: a recurrent model of this config on the training reviews")
-    recurrent = fit_teacher()
+    parts = len(fit_teachers) + 1
+    recurrent = {}
+    for number, (part, fit) in enumerate(fit_teachers.items(), start=1):
+        _log(verbose, f"teacher {number} of {parts}: a recurrent model of this config ({part}) on the training reviews")
+        recurrent[part] = fit()
     started = time.perf_counter()
-    _log(verbose, "teacher 2 of 2: NBSVM (naive-Bayes-weighted 1-3-gram logistic regression) on the training reviews")
+    _log(verbose, f"teacher {parts} of {parts}: NBSVM (naive-Bayes-weighted 1-3-gram logistic regression) "
+                  "on the training reviews")
     linear = NBSVM().fit(train_reviews.texts, train_reviews.labels)
 
     def teach(batch):
-        rnn, nbsvm = np.asarray(recurrent.predict(batch)).reshape(-1), linear.predict_proba(batch)
-        return {"rnn": rnn, "nbsvm": nbsvm, "average": ((rnn + nbsvm) / 2).astype(np.float32)}
+        scores = {part: np.asarray(model.predict(batch)).reshape(-1) for part, model in recurrent.items()}
+        scores["nbsvm"] = linear.predict_proba(batch)
+        return {**scores, "average": np.mean(list(scores.values()), axis=0).astype(np.float32)}
 
     validation = {name: round(binary_metrics(val_reviews.labels, p)["accuracy"], 4)
                   for name, p in teach(val_reviews.texts).items()}
-    _log(verbose, f"teacher validation accuracy: rnn {validation['rnn']}, nbsvm {validation['nbsvm']}, "
-                  f"average {validation['average']}; labelling {len(texts)} unlabelled reviews")
+    _log(verbose, "teacher validation accuracy: " + ", ".join(f"{k} {v}" for k, v in validation.items())
+         + f"; labelling {len(texts)} unlabelled reviews")
     soft = teach(texts)["average"]
-    history = read_history(run.path("history.csv", "teacher"))
+    histories = [read_history(run.path("history.csv", teacher_member(part))) for part in fit_teachers]
     info = {
-        "kind": "rnn+nbsvm",
+        "kind": config.train.teacher,
         "validation_accuracy": validation,
-        "rnn_epochs": len(history),
+        "rnn_epochs": sum(len(history) for history in histories),
         "unlabelled_reviews": len(texts),
         "unlabelled_sha256": digest,
         "confident_fraction": round(float(np.mean(np.abs(soft - 0.5) > 0.4)), 4),
-        "seconds": round(sum(float(r.get("seconds", 0) or 0) for r in history) + time.perf_counter() - started, 1),
+        "seconds": round(sum(float(r.get("seconds", 0) or 0) for history in histories for r in history)
+                         + time.perf_counter() - started, 1),
     }
     artifact.save_array_atomically(labels_file, soft)
     artifact.write_text_atomically(info_file, json.dumps(info))
@@ -427,6 +452,8 @@ def _fit_member(run: "RunFolder", index: int, model, config: Config, train_ds, v
             nan_guard,
             BestWeights(previous, best_file, monitor="val_accuracy"),
             ResumableEarlyStopping(previous, monitor="val_accuracy", mode="max", patience=config.train.patience),
+            *([CosineDecay(config.model.learning_rate, config.train.epochs * int(train_ds.cardinality()))]
+              if config.train.lr_schedule == "cosine" else []),
             keras.callbacks.CSVLogger(str(history_file), append=True),
             keras.callbacks.TensorBoard(str(run.path("logs", index))),
             *([GradientMonitor(run.path("gradients.csv", index), every=config.train.log_gradients, probe=probe,
@@ -608,6 +635,30 @@ class EpochTimer(_callbacks().Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["seconds"] = round(time.perf_counter() - self._start, 2)
+
+
+class CosineDecay(_callbacks().Callback):
+    """Sets the learning rate before each step: ``base * (1 + cos(pi * step / total)) / 2``.
+
+    The step is read from the optimizer's own counter, so a resumed run (``BackupAndRestore``
+    restores the optimizer) continues the schedule where the killed one stopped.
+    """
+
+    def __init__(self, base: float, total_steps: int):
+        super().__init__()
+        if total_steps < 1:
+            raise ValueError(f"total_steps={total_steps} is invalid: expected an integer >= 1")
+        self.base, self.total = float(base), int(total_steps)
+
+    def rate(self, step: int) -> float:
+        return self.base * 0.5 * (1.0 + math.cos(math.pi * min(step, self.total) / self.total))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(self.rate(int(self.model.optimizer.iterations)))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
 
 class NanGuard(_callbacks().Callback):

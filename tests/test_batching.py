@@ -1,4 +1,4 @@
-"""Inference batching: texts sorted by length and cut into model calls by a cost model."""
+"""Inference batching: the XLA-compiled path, and texts sorted by length and cut into graph calls by a cost model."""
 
 import itertools
 
@@ -57,3 +57,72 @@ def test_planned_and_fixed_batches_give_the_same_probabilities(trained_model):
         np.testing.assert_allclose(classifier.predict(texts, batch_size=size), planned, atol=1e-5)
     with pytest.raises(ValueError, match="batch_size"):
         classifier.predict(texts, batch_size=0)
+
+
+def mixed_texts(count=60, seed=0):
+    rng = np.random.default_rng(seed)
+    words = ["great", "awful", "film", "plot", "the", "acting", "boring", "fun", "<br />", "!"]
+    texts = [" ".join(rng.choice(words, int(n))) for n in rng.integers(1, 120, count)]
+    return texts + ["", "   ", "great", "an awful film " * 200]  # empty, blank, one word, past max_length
+
+
+def test_compiled_path_matches_the_graph_path_before_and_after_compilation(trained_model):
+    compiled = load_classifier(trained_model, compiled=True)
+    graph = load_classifier(trained_model)
+    assert compiled.compiled and not graph.compiled
+    texts = mixed_texts()
+    expected = graph.predict(texts)
+    np.testing.assert_allclose(compiled.predict(texts), expected, atol=1e-5)  # graph fallback while compiling
+    compiled.wait_until_compiled()
+    core = compiled._compiled
+    assert core._ready and not core.broken and compiled.compiling == 0
+
+    def no_graph(ids):
+        raise AssertionError("a compiled shape ran as a graph")
+
+    graph_call, core._graph = core._graph, no_graph  # every shape is compiled now: XLA must serve them all
+    np.testing.assert_allclose(compiled.predict(texts), expected, atol=1e-5)
+    core._graph = graph_call
+    np.testing.assert_allclose(compiled.predict(texts[:1]), expected[:1], atol=1e-5)  # a new shape
+    assert compiled.predict([]).shape == (0,)
+    compiled.close()  # pending compilations dropped; calls go on as a graph
+    assert not compiled.compiled
+    np.testing.assert_allclose(compiled.predict(texts), expected, atol=1e-5)
+
+
+def test_compiled_shapes_are_few():
+    from sentiment.classifier import _CompiledCore
+
+    assert [_CompiledCore.width(n) for n in (1, 4, 5, 9, 17, 32, 33, 64, 65, 800)] == [4, 4, 8, 16, 32, 32, 64, 64, 96, 800]
+
+
+def test_a_shape_that_does_not_compile_falls_back_to_the_graph_for_good(trained_model):
+    classifier = load_classifier(trained_model, compiled=True)
+    graph = load_classifier(trained_model)
+
+    def fails(ids):
+        raise RuntimeError("XLA cannot compile this")
+
+    classifier._compiled._xla = fails
+    texts = mixed_texts(20, seed=1)
+    first = classifier.predict(texts)
+    classifier.wait_until_compiled()
+    assert not classifier.compiled
+    np.testing.assert_allclose(first, graph.predict(texts), atol=1e-5)
+    np.testing.assert_allclose(classifier.predict(texts), first, atol=1e-5)
+
+
+def test_a_model_of_another_layout_runs_as_one_graph():
+    import keras
+
+    from sentiment.classifier import Classifier
+
+    vectorizer = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=8)
+    vectorizer.adapt(["a great film", "an awful film"])
+    text = keras.Input(shape=(), dtype="string")
+    hidden = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(20, 4)(vectorizer(text)))
+    model = keras.Model(text, keras.layers.Dense(1, activation="sigmoid")(hidden))
+    classifier = Classifier(model, compiled=True)
+    assert not classifier.compiled
+    p = classifier.predict(["a great film", "an awful film", ""])
+    assert p.shape == (3,) and np.all((p > 0) & (p < 1))

@@ -203,3 +203,15 @@ def test_mirrored_strategy_trains(tmp_path):
     assert train.main(["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(tmp_path / "w"), "--quiet",
                        "--strategy", "mirrored", "--no-test", *tiny_overrides(epochs=1)]) == 0
     assert load_classifier(out).predict(["wonderful"]).shape == (1,)
+
+
+def test_cosine_learning_rate_schedule_is_applied_and_logged(tmp_path):
+    out = tmp_path / "m"
+    code = train.main(["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(tmp_path / "work"), "--quiet",
+                       *tiny_overrides(epochs=3, patience=3, learning_rate=0.01, lr_schedule="cosine")])
+    assert code == 0
+    rates = [float(row["learning_rate"]) for row in read_history(out / "history.csv")]
+    assert len(rates) == 3 and 0.01 > rates[0] > rates[1] > rates[2] >= 0
+    assert json.loads((out / "config.json").read_text())["train"]["lr_schedule"] == "cosine"
+    with pytest.raises(SystemExit):  # a usage error that names the setting and its choices
+        train.main(["--data", str(FIXTURE), "--out", str(tmp_path / "x"), "--lr-schedule", "step"])

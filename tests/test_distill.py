@@ -64,8 +64,11 @@ class CountingTeacher:
 
     fits = 0
 
+    def __init__(self, high: float = 0.9):
+        self.high = high
+
     def predict(self, texts):
-        return np.asarray([0.9 if "great" in t else 0.1 for t in texts], dtype=np.float32)
+        return np.asarray([self.high if "great" in t else 1 - self.high for t in texts], dtype=np.float32)
 
 
 def test_soft_labels_are_kept_so_a_rerun_does_not_train_the_teacher_again(tmp_path):
@@ -81,7 +84,7 @@ def test_soft_labels_are_kept_so_a_rerun_does_not_train_the_teacher_again(tmp_pa
     val_set = load_split(str(FIXTURE), "validation", validation_fraction=0.25)
     texts = POSITIVE + NEGATIVE
 
-    first = distillation_labels(run, tiny_config(), fit_teacher, train_set, val_set, lambda: texts, verbose=0)
+    first = distillation_labels(run, tiny_config(), {"rnn": fit_teacher}, train_set, val_set, lambda: texts, verbose=0)
     assert teacher.fits == 1
     soft = first.pop("soft_labels")
     assert soft.shape == (10,) and np.all((soft > 0) & (soft < 1))
@@ -89,21 +92,48 @@ def test_soft_labels_are_kept_so_a_rerun_does_not_train_the_teacher_again(tmp_pa
     nbsvm = NBSVM().fit(train_set.texts, train_set.labels).predict_proba(texts)
     np.testing.assert_allclose(soft, (teacher.predict(texts) + nbsvm) / 2, atol=1e-6)
 
-    again = distillation_labels(run, tiny_config(), fit_teacher, train_set, val_set, lambda: texts, verbose=0)
+    again = distillation_labels(run, tiny_config(), {"rnn": fit_teacher}, train_set, val_set, lambda: texts, verbose=0)
     assert teacher.fits == 1  # reused, not trained again
     np.testing.assert_array_equal(again.pop("soft_labels"), soft)
     assert again == first
 
     # Other unlabelled reviews under the same run: the stored labels do not fit them, so label again.
     changed = texts[:-1] + ["a great film"]
-    third = distillation_labels(run, tiny_config(), fit_teacher, train_set, val_set, lambda: changed, verbose=0)
+    third = distillation_labels(run, tiny_config(), {"rnn": fit_teacher}, train_set, val_set, lambda: changed, verbose=0)
     assert teacher.fits == 2 and third["unlabelled_sha256"] != first["unlabelled_sha256"]
     assert third["soft_labels"][-1] > 0.5
     with pytest.raises(TrainingError, match="unlabelled"):
-        distillation_labels(run, tiny_config(), fit_teacher, train_set, val_set, lambda: [], verbose=0)
+        distillation_labels(run, tiny_config(), {"rnn": fit_teacher}, train_set, val_set, lambda: [], verbose=0)
     (run.folder / ".tmp-123-soft_labels.npy").write_bytes(b"half")  # a kill mid-write leaves this
     run.finish()
     assert not (tmp_path / "work").exists()  # soft_labels.npy and teacher.json are the run's own files
+
+
+def test_two_recurrent_teachers_and_the_nbsvm_are_averaged_equally(tmp_path):
+    run = RunFolder(tmp_path / "work")
+    run.start("fingerprint", {})
+    lstm, gru = CountingTeacher(0.9), CountingTeacher(0.6)
+    train_set = load_split(str(FIXTURE), "train", validation_fraction=0.25)
+    val_set = load_split(str(FIXTURE), "validation", validation_fraction=0.25)
+    texts = POSITIVE + NEGATIVE
+    config = tiny_config(teacher="lstm+gru+nbsvm")
+    labels = distillation_labels(run, config, {"lstm": lambda: lstm, "gru": lambda: gru}, train_set, val_set,
+                                 lambda: texts, verbose=0)
+    nbsvm = NBSVM().fit(train_set.texts, train_set.labels).predict_proba(texts)
+    np.testing.assert_allclose(labels["soft_labels"], (lstm.predict(texts) + gru.predict(texts) + nbsvm) / 3, atol=1e-6)
+    assert labels["kind"] == "lstm+gru+nbsvm"
+    assert set(labels["validation_accuracy"]) == {"lstm", "gru", "nbsvm", "average"}
+
+
+def test_lstm_and_gru_teachers_train_and_log_their_epochs(tmp_path):
+    out = tmp_path / "student"
+    metrics = train(tiny_config(teacher="lstm+gru+nbsvm", epochs=1), str(FIXTURE), out, work_dir=tmp_path / "work",
+                    verbose=0)
+    assert set(metrics["teacher"]["validation_accuracy"]) == {"lstm", "gru", "nbsvm", "average"}
+    assert metrics["teacher"]["rnn_epochs"] == 2
+    members = [row["member"] for row in read_history(out / "history.csv")]
+    assert members == ["teacher-lstm", "teacher-gru", "student"]
+    assert not (tmp_path / "work").exists()
 
 
 def test_teacher_refuses_an_ensemble_and_multi_worker_before_anything_is_written(tmp_path):

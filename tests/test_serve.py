@@ -44,7 +44,8 @@ def test_status_and_metadata(client, classifier, tmp_path):
     assert [int(d["size"]) for d in signature["inputs"][name]["tensor_shape"]["dim"]] == [-1 if d is None else d for d in spec.shape.as_list()]
     assert list(signature["outputs"]) == [out_name]
     assert [int(d["size"]) for d in signature["outputs"][out_name]["tensor_shape"]["dim"]] == [-1 if d is None else d for d in out_spec.shape.as_list()]
-    assert client.get("/healthz").json()["status"] == "ok"
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and isinstance(health["compiling"], int) and health["compiling"] >= 0
     assert client.get("/openapi.json").status_code == 200
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sentiment import artifact
-from sentiment.training import BestWeights, ResumableEarlyStopping, RunFolder, TrainingError
+from sentiment.training import BestWeights, CosineDecay, ResumableEarlyStopping, RunFolder, TrainingError
 
 
 def history(*scores):
@@ -98,3 +98,19 @@ def test_recover_puts_back_a_set_aside_model_and_spares_live_saves(tmp_path):
     assert (out / "model.keras").read_text() == "previous"
     assert not (tmp_path / f".m.tmp-{dead_pid}-def").exists()
     assert live.exists()
+
+
+def test_cosine_schedule_falls_from_the_learning_rate_to_zero_and_resumes_from_the_optimizer_step():
+    decay = CosineDecay(0.01, total_steps=100)
+    assert decay.rate(0) == pytest.approx(0.01) and decay.rate(50) == pytest.approx(0.005)
+    assert decay.rate(100) == pytest.approx(0.0) and decay.rate(250) == pytest.approx(0.0)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    decay.set_model(model)
+    model.optimizer.iterations.assign(75)  # as BackupAndRestore leaves it after a kill
+    decay.on_train_batch_begin(0)
+    assert float(model.optimizer.learning_rate) == pytest.approx(decay.rate(75))
+    assert decay.rate(75) < 0.005
+    with pytest.raises(ValueError, match="total_steps"):
+        CosineDecay(0.01, total_steps=0)
+
