@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,7 +34,8 @@ class Classifier:
     thread the first time it is seen (about a second); until it is ready its calls run as a graph,
     so no call waits for a compilation. Fused by XLA, a recurrent step has almost no fixed cost, so
     small groups of similar length waste little on padding (figures: ``python -m
-    benchmarks.serving``). A model without a ``token_window`` layer always runs as a graph.
+    benchmarks.serving``). A model without a ``token_window`` layer always runs as a graph. Call
+    ``close()`` when done, or the process waits at exit for the compilations still queued.
     """
 
     def __init__(self, model, config: dict | None = None, metrics: dict | None = None, path: Path | None = None,
@@ -83,7 +85,8 @@ class Classifier:
     def predict(self, texts, batch_size: int | None = None) -> np.ndarray:
         """Positive-class probabilities, shape ``[len(texts)]``. A single string counts as one text.
 
-        ``batch_size`` fixes the size of each model call (whole-model graph calls, no sorting).
+        ``batch_size`` fixes the size of each model call (whole-model graph calls over the texts sorted
+        by length, instead of the planned or compiled calls).
         """
         if isinstance(texts, (str, bytes)):
             texts = [texts]
@@ -206,7 +209,10 @@ class _CompiledCore:
         ids[:, 0] = 1
         try:
             self._xla(ids)
-        except Exception:  # noqa: BLE001 - an op XLA cannot compile: keep the graph path for good
+        except Exception as err:  # noqa: BLE001 - an op XLA cannot compile: keep the graph path for good
+            if not self.broken:
+                warnings.warn(f"XLA could not compile the model for shape {shape} ({type(err).__name__}: "
+                              f"{str(err)[:200]}); every call runs as a graph from now on", RuntimeWarning, stacklevel=1)
             self.broken = True
             return
         with self._lock:
@@ -218,7 +224,10 @@ class _CompiledCore:
             return len(self._pending - self._ready)
 
     def wait(self) -> None:
-        self._compiler.submit(lambda: None).result()
+        try:
+            self._compiler.submit(lambda: None).result()
+        except RuntimeError:  # closed: nothing left to wait for
+            pass
 
     def close(self) -> None:
         self.broken = True  # later calls run as a graph

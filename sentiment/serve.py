@@ -234,7 +234,8 @@ def create_app(classifier, name: str = "sentiment", max_body_bytes: int = DEFAUL
     @app.get("/healthz", summary="Liveness and readiness")
     async def healthz():
         # compiling: input shapes still being compiled by XLA (served as a plain graph meanwhile)
-        return {"status": "ok", "models": [name], "compiling": classifier.compiling}
+        # compiled: whether calls go through XLA (false once a compilation failed: all run as a graph)
+        return {"status": "ok", "models": [name], "compiled": classifier.compiled, "compiling": classifier.compiling}
 
     status_body = {"model_version_status": [{"version": VERSION, "state": "AVAILABLE",
                                              "status": {"error_code": "OK", "error_message": ""}}]}

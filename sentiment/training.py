@@ -156,6 +156,8 @@ def train(
 
     if config.train.teacher != "none" and strategy == "multi_worker":
         raise TrainingError("--teacher works with the default or mirrored strategy, not multi_worker")
+    if config.train.lr_schedule != "constant" and strategy == "multi_worker":
+        raise TrainingError("--lr-schedule cosine works with the default or mirrored strategy, not multi_worker")
     distribution = make_strategy(strategy)
     out = Path(out)
     work = Path(work_dir) if work_dir else default_work_dir(out)

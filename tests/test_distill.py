@@ -142,6 +142,9 @@ def test_teacher_refuses_an_ensemble_and_multi_worker_before_anything_is_written
                           "model": {"units": 4, "embedding_dim": 8, "ensemble": "lstm,gru"}})
     with pytest.raises(TrainingError, match="multi_worker"):
         train(tiny_config(), str(FIXTURE), tmp_path / "m", work_dir=tmp_path / "work", verbose=0, strategy="multi_worker")
+    with pytest.raises(TrainingError, match="lr-schedule cosine works with"):
+        train(tiny_config(teacher="none", lr_schedule="cosine"), str(FIXTURE), tmp_path / "m", work_dir=tmp_path / "work",
+              verbose=0, strategy="multi_worker")
     assert not (tmp_path / "work").exists() and not (tmp_path / "m").exists()
 
 

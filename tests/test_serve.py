@@ -46,6 +46,7 @@ def test_status_and_metadata(client, classifier, tmp_path):
     assert [int(d["size"]) for d in signature["outputs"][out_name]["tensor_shape"]["dim"]] == [-1 if d is None else d for d in out_spec.shape.as_list()]
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and isinstance(health["compiling"], int) and health["compiling"] >= 0
+    assert isinstance(health["compiled"], bool)
     assert client.get("/openapi.json").status_code == 200
 
 
