@@ -146,9 +146,13 @@ class _CompiledCore:
         import tensorflow as tf
 
         spec = [tf.TensorSpec([None, None], tf.int64)]
-        self._to_ids = tf.function(lambda texts: to_ids(texts), input_signature=[tf.TensorSpec([None], tf.string)])
-        self._graph = tf.function(lambda ids: core(ids, training=False), input_signature=spec)
-        self._xla = tf.function(lambda ids: core(ids, training=False), input_signature=spec, jit_compile=True)
+
+        def call(ids):
+            return core(ids, training=False)
+
+        self._to_ids = tf.function(to_ids, input_signature=[tf.TensorSpec([None], tf.string)])
+        self._graph = tf.function(call, input_signature=spec)  # the same function, two ways: plain graph ...
+        self._xla = tf.function(call, input_signature=spec, jit_compile=True)  # ... and compiled by XLA
         self._ready: set[tuple[int, int]] = set()
         self._pending: set[tuple[int, int]] = set()
         self._lock = threading.Lock()  # the shape sets are read from other threads (``compiling``)
