@@ -9,7 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from .config import SECTIONS, Config, field_type
+from .config import SECTIONS, Config, field_owner, field_type
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,9 +32,16 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     try:
         config = Config.from_json(args.config) if args.config else Config()
         overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
-        return config.replace(**{k: (None if v.strip().lower() in ("none", "null") else v) for k, v in overrides.items()})
+        # "none"/"null" clears a number (e.g. --clipnorm none); for a name such as --teacher none it is the name.
+        return config.replace(**{k: (None if v.strip().lower() in ("none", "null") and not is_name(k) else v)
+                                 for k, v in overrides.items()})
     except (ValueError, FileNotFoundError) as err:
         parser.error(str(err))
+
+
+def is_name(key: str) -> bool:
+    """Whether a config field holds a name (``teacher``, ``cell``), for which "none" is a value, not None."""
+    return field_type(SECTIONS[field_owner(key)], key) is str
 
 
 def command_line(module: str, argv=None) -> str:

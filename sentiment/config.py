@@ -21,6 +21,7 @@ BATCHINGS = ("bucket", "longest", "fixed")
 WORD_VECTORS = ("none", "word2vec")
 TEACHERS = ("none", "rnn+nbsvm", "lstm+gru+nbsvm")
 LR_SCHEDULES = ("constant", "cosine")
+STUDENT_INITS = ("fresh", "teacher")
 
 
 def _f(default, help):  # noqa: A002 - "help" mirrors argparse
@@ -115,6 +116,7 @@ class TrainConfig:
     short_crops: float = _f(0.0, "extra training examples per review: random 4-40-token windows labelled as their review, so that single sentences are in the training distribution")
     log_gradients: int = _f(0, "every N training steps, log gradient norms (per layer, before/after clipping, per input time step) to gradients.csv and gradients.png in the model folder; 0 = off")
     teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; lstm+gru+nbsvm: the same with two recurrent teachers, this config with an LSTM and with a GRU, and the three averaged; the saved model is a fresh model of this config trained on the training reviews plus those soft labels)")
+    student_init: str = _f("fresh", f"where the student of --teacher rnn+nbsvm starts: {', '.join(STUDENT_INITS)} (teacher: from the recurrent teacher's best weights, which it keeps training on the training reviews plus the soft-labelled ones; fresh: a new model)")
     lr_schedule: str = _f("constant", f"learning rate over training: {', '.join(LR_SCHEDULES)} (cosine: from learning_rate down to 0 at the end of the last epoch, step by step)")
     batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
 
@@ -124,6 +126,11 @@ class TrainConfig:
         _check(self.batching in BATCHINGS, "batching", self.batching, f"one of {BATCHINGS}")
         _check(self.lr_schedule in LR_SCHEDULES, "lr_schedule", self.lr_schedule, f"one of {LR_SCHEDULES}")
         _check(self.teacher in TEACHERS, "teacher", self.teacher, f"one of {TEACHERS}")
+        _check(self.student_init in STUDENT_INITS, "student_init", self.student_init, f"one of {STUDENT_INITS}")
+        if self.student_init == "teacher" and self.teacher != "rnn+nbsvm":
+            raise ValueError(f"student_init='teacher' starts the student from the recurrent teacher of --teacher rnn+nbsvm "
+                             f"(a model of this same config); got teacher={self.teacher!r}. Set --teacher rnn+nbsvm "
+                             "or --student-init fresh.")
         _check(self.word_vectors in WORD_VECTORS, "word_vectors", self.word_vectors, f"one of {WORD_VECTORS}")
         _check(self.word_vector_epochs >= 1, "word_vector_epochs", self.word_vector_epochs, "an integer >= 1")
         _check(self.short_crops >= 0, "short_crops", self.short_crops, "a number >= 0")

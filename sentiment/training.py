@@ -266,7 +266,8 @@ def train(
         train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
         if distribution.num_replicas_in_sync > 1 or strategy != "default":
             train_ds = _shard_by_data(train_ds)
-        _log(verbose, f"student: a fresh model on {len(train_labels)} reviews "
+        _log(verbose, f"student: {'the recurrent teacher, trained on' if config.train.student_init == 'teacher' else 'a fresh model on'} "
+                      f"{len(train_labels)} reviews "
                       f"({len(unlabelled())} of them unlabelled, with the teacher's probabilities as targets)")
     names = [None] if len(cells) == 1 else [f"member_{i + 1}_{cell}" for i, cell in enumerate(cells)]
     members, histories = [], []
@@ -280,7 +281,10 @@ def train(
             history = _fit_member_multi_worker(run, index, model, config, val_ds, word_vectors, distribution,
                                                **multi_worker)
         else:
-            history = _fit_member(run, index, model, config, train_ds, val_ds, word_vectors, verbose, probe)
+            start = (run.path("best.weights.h5", teacher_member("rnn"))
+                     if teacher is not None and config.train.student_init == "teacher" else None)
+            history = _fit_member(run, index, model, config, train_ds, val_ds, word_vectors, verbose, probe,
+                                  initial_weights=start)
         # A fresh, uncompiled copy, so the saved file holds no optimizer state.
         inference = build_model(vocabulary_size, **config.model.builder_arguments(cell), name=name, compile=False)
         inference.set_weights(model.get_weights())
@@ -436,15 +440,25 @@ def _gradient_probe(ids, labels, count: int = 16):
 
 
 def _fit_member(run: "RunFolder", index: int, model, config: Config, train_ds, val_ds, word_vectors, verbose: int,
-                probe=None):
-    """Fit one model (resuming its backup), load its best weights, return its history rows."""
+                probe=None, initial_weights: Path | None = None):
+    """Fit one model (resuming its backup), load its best weights, return its history rows.
+
+    A new fit starts from ``initial_weights`` (a ``.weights.h5`` file of the same architecture) when given,
+    else from the word vectors when the config asks for them, else from Keras's initialization.
+    """
     import keras
 
     from .gradients import GradientMonitor
 
     history_file, best_file = run.path("history.csv", index), run.path("best.weights.h5", index)
     done_file, backup = run.path("fit_done", index), run.path("backup", index)
-    if config.train.word_vectors == "word2vec" and not done_file.exists() and not backup.exists():
+    starting = not done_file.exists() and not backup.exists()
+    if starting and initial_weights is not None:
+        if not initial_weights.exists():
+            raise TrainingError(f"the student starts from {initial_weights}, which is missing; delete {run.folder} "
+                                "to start this run over")
+        model.load_weights(str(initial_weights))
+    elif starting and config.train.word_vectors == "word2vec":
         model.get_layer("embedding").set_weights([word_vectors()])
     if not done_file.exists():
         previous = read_history(history_file)

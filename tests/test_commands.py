@@ -215,3 +215,14 @@ def test_cosine_learning_rate_schedule_is_applied_and_logged(tmp_path):
     assert json.loads((out / "config.json").read_text())["train"]["lr_schedule"] == "cosine"
     with pytest.raises(SystemExit):  # a usage error that names the setting and its choices
         train.main(["--data", str(FIXTURE), "--out", str(tmp_path / "x"), "--lr-schedule", "step"])
+
+
+def test_none_is_a_name_for_name_fields_and_clears_numbers():
+    from sentiment.cli import config_from_args
+
+    parser = train.build_parser()
+    args = parser.parse_args(["--out", "m", "--config", str(ROOT / "training/configs/default.json"), "--teacher", "none",
+                              "--global-clipnorm", "none", "--word-vectors", "none"])
+    config = config_from_args(args, parser)
+    assert config.train.teacher == "none" and config.train.word_vectors == "none"
+    assert config.model.global_clipnorm is None

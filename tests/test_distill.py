@@ -158,3 +158,30 @@ def test_training_accuracy_counts_soft_targets_by_their_side_of_one_half():
 
     hits = side_accuracy(np.asarray([0.8, 0.2, 1.0, 0.0, 0.3]), np.asarray([[0.6], [0.7], [0.9], [0.4], [0.2]]))
     np.testing.assert_array_equal(np.asarray(hits), [1, 0, 1, 1, 1])
+
+
+@pytest.mark.parametrize("student_init", ["teacher", "fresh"])
+def test_student_starts_from_the_teachers_best_weights_when_asked(tmp_path, student_init):
+    # With a learning rate of 1e-12 nothing moves: a student started from the teacher scores exactly what the
+    # teacher's best epoch scored on validation; a fresh student does not.
+    config = tiny_config(epochs=1, student_init=student_init).replace(learning_rate=1e-12)
+    out = tmp_path / "student"
+    train(config, str(FIXTURE), out, work_dir=tmp_path / "work", verbose=0)
+    rows = read_history(out / "history.csv")
+    teacher = [float(r["val_loss"]) for r in rows if r["member"] == "teacher"]
+    student = [float(r["val_loss"]) for r in rows if r["member"] == "student"]
+    assert len(teacher) == len(student) == 1
+    if student_init == "teacher":
+        assert student[0] == pytest.approx(teacher[0], rel=1e-4)
+    else:
+        assert abs(student[0] - teacher[0]) > 1e-3
+
+
+def test_student_init_is_validated():
+    assert TrainConfig().student_init == "fresh"
+    with pytest.raises(ValueError, match="student_init"):
+        TrainConfig(student_init="bert")
+    with pytest.raises(ValueError, match="--teacher rnn\\+nbsvm"):
+        TrainConfig(student_init="teacher", teacher="lstm+gru+nbsvm")
+    with pytest.raises(ValueError, match="--teacher rnn\\+nbsvm"):
+        TrainConfig(student_init="teacher")
