@@ -123,7 +123,6 @@ class Classifier:
             start += size
         return scores
 
-
     def classify(self, texts, batch_size: int | None = None) -> list[dict]:
         """``[{"text", "label", "score"}]`` with ``label`` ``positive``/``negative`` and ``score`` = P(positive)."""
         if isinstance(texts, (str, bytes)):

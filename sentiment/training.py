@@ -266,8 +266,8 @@ def train(
         train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
         if distribution.num_replicas_in_sync > 1 or strategy != "default":
             train_ds = _shard_by_data(train_ds)
-        _log(verbose, f"student: {'the recurrent teacher, trained on' if config.train.student_init == 'teacher' else 'a fresh model on'} "
-                      f"{len(train_labels)} reviews "
+        student = "the recurrent teacher, trained on" if config.train.student_init == "teacher" else "a fresh model on"
+        _log(verbose, f"student: {student} {len(train_labels)} reviews "
                       f"({len(unlabelled())} of them unlabelled, with the teacher's probabilities as targets)")
     names = [None] if len(cells) == 1 else [f"member_{i + 1}_{cell}" for i, cell in enumerate(cells)]
     members, histories = [], []
