@@ -22,6 +22,7 @@ WORD_VECTORS = ("none", "word2vec")
 TEACHERS = ("none", "rnn+nbsvm", "lstm+gru+nbsvm")
 LR_SCHEDULES = ("constant", "cosine")
 STUDENT_INITS = ("fresh", "teacher")
+OPTIMIZERS = ("adam", "lazy_adam")
 
 
 def _f(default, help):  # noqa: A002 - "help" mirrors argparse
@@ -59,6 +60,8 @@ class ModelConfig:
     dropout: float = _f(0.2, "dropout between recurrent layers and before the output layer")
     recurrent_dropout: float = _f(0.0, "dropout on the recurrent state (slow on CPU; 0 keeps the fast kernel)")
     pooling: str = _f("max_mean", f"how time steps become one vector: {', '.join(POOLINGS)}")
+    optimizer: str = _f("adam", f"{', '.join(OPTIMIZERS)} (adam: exact Adam, the embedding's sparse gradient applied "
+                        "as dense; lazy_adam: only the embedding rows of the batch's words are updated)")
     learning_rate: float = _f(1e-3, "Adam learning rate")
     weight_decay: float = _f(0.0, "decoupled weight decay (AdamW) when > 0")
     clipnorm: float | None = _f(None, "clip each variable's gradient to this L2 norm")
@@ -82,6 +85,7 @@ class ModelConfig:
         for name in ("dropout", "recurrent_dropout", "embedding_dropout"):
             value = getattr(self, name)
             _check(0.0 <= value < 1.0, name, value, "a rate in [0, 1)")
+        _check(self.optimizer in OPTIMIZERS, "optimizer", self.optimizer, f"one of {OPTIMIZERS}")
         _check(self.learning_rate > 0, "learning_rate", self.learning_rate, "a number > 0")
         _check(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number >= 0")
         clips = [n for n in ("clipnorm", "global_clipnorm", "clipvalue") if getattr(self, n) is not None]

@@ -12,6 +12,7 @@ import keras
 
 from .config import CELLS, MERGE_MODES, POOLINGS, ModelConfig
 from .layers import MaskedGlobalMaxPooling1D, TokenWindow
+from .optimizers import DenseAdam, LazyAdam
 
 _CELL_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}
 
@@ -29,6 +30,7 @@ def build_model(
     dropout: float = 0.2,
     recurrent_dropout: float = 0.0,
     pooling: str = "max_mean",
+    optimizer: str = "adam",
     learning_rate: float = 1e-3,
     weight_decay: float = 0.0,
     clipnorm: float | None = None,
@@ -51,7 +53,7 @@ def build_model(
         cell=cell, num_layers=num_layers, units=units, bidirectional=bidirectional,
         merge_mode=merge_mode, residual=residual, embedding_dim=embedding_dim,
         embedding_dropout=embedding_dropout, dropout=dropout, recurrent_dropout=recurrent_dropout,
-        pooling=pooling, learning_rate=learning_rate, weight_decay=weight_decay,
+        pooling=pooling, optimizer=optimizer, learning_rate=learning_rate, weight_decay=weight_decay,
         clipnorm=clipnorm, global_clipnorm=global_clipnorm, clipvalue=clipvalue,
     )
     if vocabulary_size < 3:
@@ -106,15 +108,15 @@ def build_model(
 
 
 def make_optimizer(params: ModelConfig) -> keras.optimizers.Optimizer:
-    """Adam (AdamW when ``weight_decay`` > 0) with at most one of the three clipping modes."""
+    """Adam (decoupled weight decay, as AdamW, when ``weight_decay`` > 0) with at most one of the three
+    clipping modes: ``DenseAdam`` or ``LazyAdam`` (see :mod:`sentiment.optimizers`)."""
     clip = {
         name: getattr(params, name)
         for name in ("clipnorm", "global_clipnorm", "clipvalue")
         if getattr(params, name) is not None
     }
-    if params.weight_decay:
-        return keras.optimizers.AdamW(learning_rate=params.learning_rate, weight_decay=params.weight_decay, **clip)
-    return keras.optimizers.Adam(learning_rate=params.learning_rate, **clip)
+    optimizer = LazyAdam if params.optimizer == "lazy_adam" else DenseAdam
+    return optimizer(learning_rate=params.learning_rate, weight_decay=params.weight_decay or None, **clip)
 
 
 @keras.saving.register_keras_serializable(package="sentiment")

@@ -42,5 +42,5 @@ def test_accuracy_on_the_official_test_split(shipped):
     assert len(test) == 25_000
     result = binary_metrics(test.labels, shipped.predict(test.texts))
     recorded = json.loads((SHIPPED_MODEL / "metrics.json").read_text())["test"]["accuracy"]
-    assert result["accuracy"] >= 0.88
+    assert result["accuracy"] >= 0.92  # issue 3: the recipe beats 92% (issue 2 asked for 88%)
     assert result["accuracy"] == pytest.approx(recorded, abs=0.002)  # the figure in metrics.json is real
