@@ -103,6 +103,8 @@ def build_model(
             loss="binary_crossentropy",
             # Targets may be soft (a teacher's probabilities, see TrainConfig.teacher): count each by its side of 0.5.
             metrics=[keras.metrics.MeanMetricWrapper(side_accuracy, name="accuracy")],
+            # LazyAdam's tf.unique has a data-dependent shape, which XLA (Keras' "auto" on a GPU) cannot compile.
+            jit_compile=False if params.optimizer == "lazy_adam" else "auto",
         )
     return model
 

@@ -80,7 +80,7 @@ class SentimentHyperModel(kt.HyperModel):
             clipnorm=clip or None,
             # Not searched: kept from the defaults (clipping is searched as clipnorm alone).
             merge_mode=d.merge_mode, embedding_dropout=d.embedding_dropout,
-            recurrent_dropout=d.recurrent_dropout, weight_decay=d.weight_decay,
+            recurrent_dropout=d.recurrent_dropout, weight_decay=d.weight_decay, optimizer=d.optimizer,
         )
 
 

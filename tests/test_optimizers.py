@@ -74,6 +74,7 @@ def test_builder_picks_the_optimizer_and_rejects_unknown_names():
     lazy = build_model(50, optimizer="lazy_adam", clipnorm=2.0, weight_decay=0.01)
     assert type(lazy.optimizer) is LazyAdam
     assert lazy.optimizer.clipnorm == 2.0 and lazy.optimizer.weight_decay == 0.01
+    assert lazy.jit_compile is False  # tf.unique cannot be XLA-compiled
     with pytest.raises(ValueError, match="optimizer.*one of"):
         build_model(50, optimizer="sgd")
 
@@ -100,3 +101,16 @@ def test_optimizer_benchmark_writes_a_row_per_variant(tmp_path, capsys):
     assert out.read_text().strip() in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["--repeats", "0", "--out", str(out)])
+
+
+def test_tuner_trials_use_the_defaults_optimizer():
+    """The search trains its trials with the optimizer that the best trial is retrained with."""
+    import keras_tuner as kt
+
+    from sentiment.config import ModelConfig
+    from sentiment.tuning import SentimentHyperModel, model_config_from_hp
+
+    defaults = ModelConfig(optimizer="lazy_adam", units=4, embedding_dim=4)
+    hp = kt.HyperParameters()
+    assert type(SentimentHyperModel(50, defaults).build(hp).optimizer) is LazyAdam
+    assert model_config_from_hp(hp.values, defaults).optimizer == "lazy_adam"
