@@ -15,9 +15,10 @@ Adam update for every clipping mode:
   ``SparseAdam``) sums repeated rows, clips, and then updates the moments and weights of the
   rows in the batch only; dense gradients (every other layer) get exact Adam. The one
   difference from Adam: a row absent from a batch is left as it is at that step (its moments
-  are not decayed and it takes no momentum step; ``weight_decay`` still decays every row), which spares the dense update of the whole
-  ``vocabulary x embedding_dim`` matrix and its two moments at every step (on this project's
-  2-core CPU that update is a small part of a step: ``python -m benchmarks.optimizers``).
+  are not decayed and it takes no momentum step; ``weight_decay`` still decays every row),
+  which spares the dense update of the whole ``vocabulary x embedding_dim`` matrix and its two
+  moments at every step (on this project's 2-core CPU that update is a small part of a step:
+  ``python -m benchmarks.optimizers``).
 
 They are training-time objects: saved models hold no optimizer.
 """
