@@ -120,6 +120,7 @@ class TrainConfig:
     short_crops: float = _f(0.0, "extra training examples per review: random 4-40-token windows labelled as their review, so that single sentences are in the training distribution")
     log_gradients: int = _f(0, "every N training steps, log gradient norms (per layer, before/after clipping, per input time step) to gradients.csv and gradients.png in the model folder; 0 = off")
     teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; lstm+gru+nbsvm: the same with two recurrent teachers, this config with an LSTM and with a GRU, and the three averaged; the saved model is a model of this config (fresh unless student_init says otherwise) trained on the training reviews plus those soft labels)")
+    teacher_units: int = _f(0, "units of the recurrent teacher(s) of --teacher; 0 = the config's own units (a wider teacher can label the unlabelled reviews for a narrower, faster student)")
     student_init: str = _f("fresh", f"where the student of --teacher rnn+nbsvm starts: {', '.join(STUDENT_INITS)} (teacher: from the recurrent teacher's best weights, which it keeps training on the training reviews plus the soft-labelled ones; fresh: a new model)")
     lr_schedule: str = _f("constant", f"learning rate over training: {', '.join(LR_SCHEDULES)} (cosine: from learning_rate down to 0 at the end of the last epoch, step by step)")
     batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
@@ -131,6 +132,10 @@ class TrainConfig:
         _check(self.lr_schedule in LR_SCHEDULES, "lr_schedule", self.lr_schedule, f"one of {LR_SCHEDULES}")
         _check(self.teacher in TEACHERS, "teacher", self.teacher, f"one of {TEACHERS}")
         _check(self.student_init in STUDENT_INITS, "student_init", self.student_init, f"one of {STUDENT_INITS}")
+        _check(self.teacher_units >= 0, "teacher_units", self.teacher_units, "an integer >= 0 (0 = the model's units)")
+        if self.teacher_units and self.teacher == "none":
+            raise ValueError(f"teacher_units={self.teacher_units} sets the width of the teacher of --teacher, "
+                             "but teacher='none'. Set --teacher rnn+nbsvm (or lstm+gru+nbsvm), or drop teacher_units.")
         if self.student_init == "teacher" and self.teacher != "rnn+nbsvm":
             raise ValueError(f"student_init='teacher' starts the student from the recurrent teacher of --teacher rnn+nbsvm "
                              f"(a model of this same config); got teacher={self.teacher!r}. Set --teacher rnn+nbsvm "
@@ -159,6 +164,11 @@ class Config:
         if self.train.teacher != "none" and self.model.ensemble:
             raise ValueError(f"teacher={self.train.teacher!r} trains one student model; it does not combine with "
                              f"ensemble={self.model.ensemble!r}. Drop one of the two.")
+        if (self.train.student_init == "teacher" and self.train.teacher_units
+                and self.train.teacher_units != self.model.units):
+            raise ValueError(f"student_init='teacher' starts the student from the teacher's weights, so both need the "
+                             f"same width; got teacher_units={self.train.teacher_units} and units={self.model.units}. "
+                             "Drop teacher_units or use --student-init fresh.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

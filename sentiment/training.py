@@ -8,6 +8,7 @@ kill continues from the last completed epoch. The model folder is written atomic
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import functools
 import hashlib
@@ -244,8 +245,10 @@ def train(
     cells = config.model.member_cells()
     teacher = None
     if config.train.teacher != "none":
+        teacher_model = dataclasses.replace(config.model, units=config.train.teacher_units or config.model.units)
+
         def inference_copy(model, cell):
-            copy = build_model(vocabulary_size, **config.model.builder_arguments(cell), compile=False)
+            copy = build_model(vocabulary_size, **teacher_model.builder_arguments(cell), compile=False)
             copy.set_weights(model.get_weights())
             return Classifier(end_to_end(vectorizer, copy, max_length), config.to_dict())
 
@@ -253,7 +256,7 @@ def train(
             cell = config.model.cell if part == "rnn" else part
             keras.utils.set_random_seed(config.data.seed + 1000 + index)
             with distribution.scope():
-                model = build_model(vocabulary_size, **config.model.builder_arguments(cell))
+                model = build_model(vocabulary_size, **teacher_model.builder_arguments(cell))
             _fit_member(run, teacher_member(part), model, config, train_ds, val_ds, word_vectors, verbose)
             return inference_copy(model, cell)
 
@@ -419,6 +422,8 @@ def distillation_labels(run: "RunFolder", config: Config, fit_teachers: dict, tr
         "kind": config.train.teacher,
         "validation_accuracy": validation,
         "rnn_epochs": sum(len(history) for history in histories),
+        "rnn_units": config.train.teacher_units or config.model.units,
+        "rnn_parameters": {part: int(model.model.count_params()) for part, model in recurrent.items()},
         "unlabelled_reviews": len(texts),
         "unlabelled_sha256": digest,
         "confident_fraction": round(float(np.mean(np.abs(soft - 0.5) > 0.4)), 4),

@@ -116,14 +116,45 @@ def make_tuner(algorithm: str, hypermodel: SentimentHyperModel, *, max_trials: i
     if algorithm == "hyperband":
         klass = type("Hyperband", (TimedTrials, kt.Hyperband), {})
         # Hyperband's budget is epochs, not trials; max_iterations caps its brackets.
-        return klass(hypermodel, max_epochs=max_epochs, factor=3, hyperband_iterations=1, **common)
-    if algorithm == "bayesian":
+        tuner = klass(hypermodel, max_epochs=max_epochs, factor=3, hyperband_iterations=1, **common)
+    elif algorithm == "bayesian":
         klass = type("BayesianOptimization", (TimedTrials, kt.BayesianOptimization), {})
-        return klass(hypermodel, max_trials=max_trials, **common)
-    if algorithm == "random":
+        tuner = klass(hypermodel, max_trials=max_trials, **common)
+    elif algorithm == "random":
         klass = type("RandomSearch", (TimedTrials, kt.RandomSearch), {})
-        return klass(hypermodel, max_trials=max_trials, **common)
-    raise ValueError(f"algorithm={algorithm!r} is invalid: expected one of {ALGORITHMS}")
+        tuner = klass(hypermodel, max_trials=max_trials, **common)
+    else:
+        raise ValueError(f"algorithm={algorithm!r} is invalid: expected one of {ALGORITHMS}")
+    if isinstance(tuner.oracle, kt.Oracle):  # the local or chief oracle, not a worker's client
+        project = Path(tuner.project_dir)
+        if not overwrite and (project / "oracle.json").exists() and not (project / f"{tuner.tuner_id}.json").exists():
+            # keras-tuner reloads only when its tuner file exists, and first writes that file after
+            # the first trial ends: a search killed before then would start over on top of its trials.
+            tuner.oracle.reload()
+        settle_reloaded_trials(tuner.oracle)
+        tuner.save()
+    return tuner
+
+
+def settle_reloaded_trials(oracle: kt.Oracle) -> None:
+    """Make a reloaded oracle agree with its ``trial.json`` files, which keras-tuner writes first.
+
+    keras-tuner saves a trial's own file, then ``oracle.json``. A kill between the two leaves
+    either a finished trial still listed as ongoing (its reload would run it again and overwrite
+    its score) or a new trial the oracle never recorded (it would count towards ``max_trials``
+    but never run). Finished trials are taken off the retry queue; unrecorded running ones go on it.
+    """
+    finished = {"COMPLETED", "FAILED"}
+    queue = [tid for tid in oracle._retry_queue if oracle.trials[tid].status not in finished]
+    for tid in [t for t in oracle._retry_queue if t not in queue]:
+        if tid not in oracle.end_order:
+            oracle.end_order.append(tid)
+    for tid, trial in oracle.trials.items():
+        if trial.status == "RUNNING" and tid not in queue:
+            queue.append(tid)
+    if queue != oracle._retry_queue:
+        oracle._retry_queue = queue
+        oracle.save()
 
 
 def leaderboard(tuner) -> list[dict]:

@@ -177,6 +177,28 @@ def test_student_starts_from_the_teachers_best_weights_when_asked(tmp_path, stud
         assert abs(student[0] - teacher[0]) > 1e-3
 
 
+def test_a_wider_teacher_labels_for_a_narrower_student(tmp_path):
+    out = tmp_path / "student"
+    metrics = train(tiny_config(epochs=1, teacher_units=12), str(FIXTURE), out, work_dir=tmp_path / "work", verbose=0)
+    student = load_classifier(out).model.count_params()
+    same = train(tiny_config(epochs=1), str(FIXTURE), tmp_path / "same", work_dir=tmp_path / "work-same", verbose=0)
+    assert metrics["teacher"]["rnn_units"] == 12 and same["teacher"]["rnn_units"] == 4
+    assert same["teacher"]["rnn_parameters"]["rnn"] == student == metrics["parameters"]
+    assert metrics["teacher"]["rnn_parameters"]["rnn"] > student  # the teacher was 12 units wide, the student 4
+    assert json.loads((out / "config.json").read_text())["train"]["teacher_units"] == 12
+
+
+def test_teacher_units_is_validated():
+    assert TrainConfig().teacher_units == 0
+    with pytest.raises(ValueError, match="teacher_units"):
+        TrainConfig(teacher_units=-1)
+    with pytest.raises(ValueError, match="--teacher rnn\\+nbsvm"):
+        TrainConfig(teacher_units=64)
+    with pytest.raises(ValueError, match="same width"):
+        tiny_config(teacher_units=12, student_init="teacher")
+    assert tiny_config(teacher_units=4, student_init="teacher").train.teacher_units == 4
+
+
 def test_student_init_is_validated():
     assert TrainConfig().student_init == "fresh"
     with pytest.raises(ValueError, match="student_init"):

@@ -14,7 +14,7 @@ import pytest
 from conftest import FIXTURE, ROOT, free_port, tiny_overrides
 from sentiment.config import ModelConfig
 from sentiment.model import build_model
-from sentiment.tuning import SentimentHyperModel, model_config_from_hp
+from sentiment.tuning import SentimentHyperModel, make_tuner, model_config_from_hp
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
 
@@ -73,6 +73,33 @@ def test_search_writes_leaderboard_and_retrains_the_best(tmp_path):
     model_dir = tmp_path / "models" / "tuned-small"
     assert {"model.keras", "config.json", "metrics.json"} <= {p.name for p in model_dir.iterdir()}
     assert json.loads((model_dir / "metrics.json").read_text())["test"]["n"] == 16
+
+
+@pytest.mark.parametrize("tuner_file", [True, False], ids=["later-trial", "first-trial"])
+def test_reload_settles_trials_a_kill_left_between_two_files(tmp_path, tuner_file):
+    # keras-tuner writes trial.json, then oracle.json, then (after a trial ends) its tuner file:
+    # kill between the first two, on both kinds of write, before or after the tuner file exists.
+    hypermodel = SentimentHyperModel(100, ModelConfig(units=8, embedding_dim=8))
+    def reload():
+        return make_tuner("random", hypermodel, max_trials=5, max_epochs=1, directory=str(tmp_path),
+                          project_name="p", overwrite=False).oracle
+    oracle = reload()
+    finished = oracle.create_trial("tuner0")
+    finished.status, finished.score = "COMPLETED", 0.75
+    oracle._save_trial(finished)  # its trial.json says finished; oracle.json still lists it as running
+    oracle_file = tmp_path / "p" / "oracle.json"
+    before = oracle_file.read_text()
+    unrecorded = oracle.create_trial("tuner1")
+    oracle_file.write_text(before)  # a new trial whose trial.json was written, oracle.json not
+    if not tuner_file:
+        (tmp_path / "p" / "tuner0.json").unlink()
+
+    oracle = reload()
+    assert oracle._retry_queue == [unrecorded.trial_id]
+    assert oracle.trials[finished.trial_id].status == "COMPLETED" and oracle.trials[finished.trial_id].score == 0.75
+    assert finished.trial_id in oracle.end_order
+    assert oracle.create_trial("tuner0").trial_id == unrecorded.trial_id  # runs the one that never ran
+    assert oracle.create_trial("tuner1").trial_id not in (finished.trial_id, unrecorded.trial_id)
 
 
 def test_rerun_after_kill_keeps_finished_trials(tmp_path):
