@@ -400,7 +400,8 @@ def distillation_labels(run: "RunFolder", config: Config, fit_teachers: dict, tr
     parts = len(fit_teachers) + 1
     recurrent = {}
     for number, (part, fit) in enumerate(fit_teachers.items(), start=1):
-        _log(verbose, f"teacher {number} of {parts}: a recurrent model of this config ({part}) on the training reviews")
+        width = f", {config.train.teacher_units} units" if config.train.teacher_units else ""
+        _log(verbose, f"teacher {number} of {parts}: a recurrent model of this config ({part}{width}) on the training reviews")
         recurrent[part] = fit()
     started = time.perf_counter()
     _log(verbose, f"teacher {parts} of {parts}: NBSVM (naive-Bayes-weighted 1-3-gram logistic regression) "
@@ -423,7 +424,8 @@ def distillation_labels(run: "RunFolder", config: Config, fit_teachers: dict, tr
         "validation_accuracy": validation,
         "rnn_epochs": sum(len(history) for history in histories),
         "rnn_units": config.train.teacher_units or config.model.units,
-        "rnn_parameters": {part: int(model.model.count_params()) for part, model in recurrent.items()},
+        "rnn_parameters": {part: int(model.model.count_params()) for part, model in recurrent.items()
+                           if hasattr(model, "model")},
         "unlabelled_reviews": len(texts),
         "unlabelled_sha256": digest,
         "confident_fraction": round(float(np.mean(np.abs(soft - 0.5) > 0.4)), 4),

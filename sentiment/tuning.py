@@ -142,17 +142,20 @@ def settle_reloaded_trials(oracle: kt.Oracle) -> None:
     keras-tuner saves a trial's own file, then ``oracle.json``. A kill between the two leaves
     either a finished trial still listed as ongoing (its reload would run it again and overwrite
     its score) or a new trial the oracle never recorded (it would count towards ``max_trials``
-    but never run). Finished trials are taken off the retry queue; unrecorded running ones go on it.
+    but never run). Finished trials are taken off the retry queue; unrecorded ones are forgotten,
+    so the oracle creates them again under the same id, from the same saved random state (and, for
+    Hyperband, the same bracket entry), and their stale ``trial.json`` is overwritten.
     """
     finished = {"COMPLETED", "FAILED"}
     queue = [tid for tid in oracle._retry_queue if oracle.trials[tid].status not in finished]
-    for tid in [t for t in oracle._retry_queue if t not in queue]:
+    settled = [tid for tid in oracle._retry_queue if tid not in queue]
+    for tid in settled:
         if tid not in oracle.end_order:
             oracle.end_order.append(tid)
-    for tid, trial in oracle.trials.items():
-        if trial.status == "RUNNING" and tid not in queue:
-            queue.append(tid)
-    if queue != oracle._retry_queue:
+    unrecorded = [tid for tid in oracle.trials if tid not in oracle.start_order]
+    for tid in unrecorded:
+        del oracle.trials[tid]
+    if settled or unrecorded:
         oracle._retry_queue = queue
         oracle.save()
 

@@ -95,10 +95,11 @@ def test_reload_settles_trials_a_kill_left_between_two_files(tmp_path, tuner_fil
         (tmp_path / "p" / "tuner0.json").unlink()
 
     oracle = reload()
-    assert oracle._retry_queue == [unrecorded.trial_id]
+    assert oracle._retry_queue == [] and unrecorded.trial_id not in oracle.trials
     assert oracle.trials[finished.trial_id].status == "COMPLETED" and oracle.trials[finished.trial_id].score == 0.75
     assert finished.trial_id in oracle.end_order
-    assert oracle.create_trial("tuner0").trial_id == unrecorded.trial_id  # runs the one that never ran
+    again = oracle.create_trial("tuner0")  # the one that never ran, made again as it was the first time
+    assert again.trial_id == unrecorded.trial_id and again.hyperparameters.values == unrecorded.hyperparameters.values
     assert oracle.create_trial("tuner1").trial_id not in (finished.trial_id, unrecorded.trial_id)
 
 
@@ -151,3 +152,11 @@ def test_chief_and_two_workers_on_loopback(tmp_path):
     assert set(ran_by) == {"tuner0", "tuner1"}, ran_by
     board = (tmp_path / "reports" / "cluster" / "leaderboard.csv").read_text().splitlines()
     assert len(board) == 5
+
+
+def test_a_fixed_teacher_width_cannot_seed_searched_students(tmp_path):
+    result = subprocess.run(tune_command(tmp_path, "bad", "--teacher", "rnn+nbsvm", "--student-init", "teacher",
+                                         "--teacher-units", "4"),  # the tiny units: valid alone
+                            cwd=ROOT, env=ENV, capture_output=True, timeout=120)
+    assert result.returncode == 2 and b"drop --teacher-units" in result.stderr
+    assert not (tmp_path / "tuner").exists()

@@ -57,6 +57,9 @@ def main(argv=None) -> int:
     from sentiment.cli import command_line, config_from_args, print_json
 
     config = config_from_args(args, parser)
+    if config.train.student_init == "teacher" and config.train.teacher_units:
+        parser.error("--student-init teacher with --teacher-units fixes the width the search varies (units); "
+                     "drop --teacher-units (the teacher then has each trial's width) or use --student-init fresh")
     from keras_tuner.src.distribute import utils as distribute
 
     from sentiment.data import DataError, load_split
