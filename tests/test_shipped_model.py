@@ -1,46 +1,63 @@
-"""The model that ships in saved_models/default: loads, is small, and holds its accuracy."""
+"""The models that ship in saved_models/: load, are small, and hold their accuracy.
+
+``default`` is the 92% recipe (issue 3); ``fast`` is its 64-unit student of the same 128-unit teacher
+(``training/configs/fast.json``), for batched serving: it must still beat the best linear baseline
+(NBSVM, 91.56% in ``benchmarks/results/imdb-default.md``).
+"""
 
 import json
 
 import pytest
 
-from conftest import FULL_ARCHIVE, SHIPPED_MODEL
+from conftest import FULL_ARCHIVE, ROOT
 from sentiment.classifier import load_classifier
 from sentiment.data import load_split
 from sentiment.metrics import binary_metrics
 
-pytestmark = pytest.mark.skipif(not (SHIPPED_MODEL / "model.keras").exists(), reason="no shipped model")
+MINIMUM_TEST_ACCURACY = {"default": 0.92, "fast": 0.9156}
+SHIPPED = [pytest.param(ROOT / "saved_models" / name, id=name,
+                        marks=pytest.mark.skipif(not (ROOT / "saved_models" / name / "model.keras").exists(),
+                                                 reason=f"no shipped model in saved_models/{name}"))
+           for name in MINIMUM_TEST_ACCURACY]
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    return load_classifier(SHIPPED_MODEL)
+@pytest.fixture(scope="module", params=SHIPPED)
+def shipped(request):
+    return request.param, load_classifier(request.param)
 
 
-def test_artifact_is_complete_and_small():
-    assert (SHIPPED_MODEL / "model.keras").stat().st_size < 50 * 2**20
+def test_every_shipped_model_is_checked_here():
+    shipped = {p.name for p in (ROOT / "saved_models").iterdir() if (p / "model.keras").exists()}
+    assert shipped - {"tuned-imdb"} == set(MINIMUM_TEST_ACCURACY)  # tuned-imdb: the tuner's retrained best, 88%
+
+
+def test_artifact_is_complete_and_small(shipped):
+    folder, _ = shipped
+    assert (folder / "model.keras").stat().st_size < 50 * 2**20
     for name in ("config.json", "metrics.json", "history.csv", "curves.png", "command.txt"):
-        assert (SHIPPED_MODEL / name).exists(), name
-    metrics = json.loads((SHIPPED_MODEL / "metrics.json").read_text())
+        assert (folder / name).exists(), name
+    metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["test"]["n"] == 25_000 and metrics["train_reviews"] + metrics["validation_reviews"] == 25_000
 
 
 def test_short_hand_written_sentences(shipped):
-    """Single sentences are far shorter than IMDB reviews; the shipped model still reads them right."""
-    from conftest import ROOT
+    """Single sentences are far shorter than IMDB reviews; the shipped models still read them right."""
     from sentiment.files import read_labelled_file
 
+    _, classifier = shipped
     sentences = read_labelled_file(ROOT / "benchmarks" / "short_sentences.tsv")
-    result = binary_metrics(sentences.labels, shipped.predict(sentences.texts))
+    result = binary_metrics(sentences.labels, classifier.predict(sentences.texts))
     assert result["accuracy"] >= 0.9, result["confusion_matrix"]
 
 
 @pytest.mark.full_data
 @pytest.mark.skipif(not FULL_ARCHIVE.exists(), reason=f"full IMDB archive not at {FULL_ARCHIVE}")
 def test_accuracy_on_the_official_test_split(shipped):
+    folder, classifier = shipped
     test = load_split(FULL_ARCHIVE, "test")
     assert len(test) == 25_000
-    result = binary_metrics(test.labels, shipped.predict(test.texts))
-    recorded = json.loads((SHIPPED_MODEL / "metrics.json").read_text())["test"]["accuracy"]
-    assert result["accuracy"] >= 0.92  # issue 3: the recipe beats 92% (issue 2 asked for 88%)
+    result = binary_metrics(test.labels, classifier.predict(test.texts))
+    recorded = json.loads((folder / "metrics.json").read_text())["test"]["accuracy"]
+    # default: issue 3's 92% (issue 2 asked for 88%); fast: above the NBSVM baseline
+    assert result["accuracy"] >= MINIMUM_TEST_ACCURACY[folder.name]
     assert result["accuracy"] == pytest.approx(recorded, abs=0.002)  # the figure in metrics.json is real
