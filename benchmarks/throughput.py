@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.batches < 1 or args.passes < 1:
         parser.error("--batches and --passes must be >= 1")
-    if len(set(args.models)) != len(args.models):
+    if len({Path(m).resolve() for m in args.models}) != len(args.models):
         parser.error("a model folder is given twice: name each model once")
 
     from sentiment.classifier import load_classifier
@@ -44,36 +44,41 @@ def main(argv=None) -> int:
     reviews = load_split(args.data, "test", max_samples=64 * args.batches).texts
     batches = [reviews[i : i + 64] for i in range(0, len(reviews), 64)]
     classifiers = {}
-    for folder in args.models:
-        classifier = load_classifier(folder, compiled=True)
-        for batch in batches:  # warm-up: every shape of the measurement
-            classifier.predict(batch)
-        classifier.wait_until_compiled()
-        classifiers[folder] = classifier
-    rates = {folder: [] for folder in classifiers}
-    for _ in range(args.passes):
-        for folder, classifier in classifiers.items():
-            started = time.perf_counter()
-            for batch in batches:
+    try:
+        for folder in args.models:
+            classifier = load_classifier(folder, compiled=True)
+            classifiers[folder] = classifier
+            for batch in batches:  # warm-up: every shape of the measurement
                 classifier.predict(batch)
-            rates[folder].append(len(reviews) / (time.perf_counter() - started))
+            classifier.wait_until_compiled()
+        rates = {folder: [] for folder in classifiers}
+        for _ in range(args.passes):
+            for folder, classifier in classifiers.items():
+                started = time.perf_counter()
+                for batch in batches:
+                    classifier.predict(batch)
+                rates[folder].append(len(reviews) / (time.perf_counter() - started))
+        compiled = {folder: classifier.compiled for folder, classifier in classifiers.items()}  # before close()
+    finally:
+        for classifier in classifiers.values():
+            classifier.close()
     medians = {folder: float(np.median(r)) for folder, r in rates.items()}
     reference = medians[args.models[0]]
     lines = [f"Throughput, {datetime.date.today()}, {platform.machine()} with {os.cpu_count()} cores: {len(reviews)} "
-             f"test reviews in 64-review batches, compiled as served, median of {args.passes} passes taking turns.",
-             "", "| model | units | test accuracy | reviews/s (median) | passes | vs first |", "|---|---|---|---|---|---|"]
+             f"test reviews in 64-review batches, loaded as the server loads them, median of {args.passes} passes taking turns.",
+             "", "| model | units | test accuracy | XLA-compiled | reviews/s (median) | passes | vs first |",
+             "|---|---|---|---|---|---|---|"]
     for folder, classifier in classifiers.items():
         units = classifier.config.get("model", {}).get("units", "")
         accuracy = classifier.metrics.get("test", {}).get("accuracy")
         passes = ", ".join(f"{r:.0f}" for r in rates[folder])
-        lines.append(f"| `{folder}` | {units} | {accuracy if accuracy is not None else '-'} | {medians[folder]:.0f} | "
+        lines.append(f"| `{folder}` | {units} | {accuracy if accuracy is not None else '-'} | "
+                     f"{'yes' if compiled[folder] else 'no (graph)'} | {medians[folder]:.0f} | "
                      f"{passes} | {medians[folder] / reference:.2f}x |")
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
-    for classifier in classifiers.values():
-        classifier.close()
     return 0
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from benchmarks import throughput
 from conftest import FIXTURE
+from sentiment.classifier import load_classifier
 
 
 def test_models_take_turns_and_the_table_gives_medians_and_ratios(trained_model, tmp_path, capsys):
@@ -19,13 +20,19 @@ def test_models_take_turns_and_the_table_gives_medians_and_ratios(trained_model,
     rows = [line for line in text.splitlines() if line.startswith(("| `" + str(trained_model), "| `" + str(other)))]
     assert len(rows) == 2 and rows[0].startswith(f"| `{trained_model}`") and rows[0].endswith("| 1.00x |")
     accuracy = json.loads((trained_model / "metrics.json").read_text())["test"]["accuracy"]
-    cells = [c.strip() for c in rows[1].split("|")[1:-1]]
-    assert cells[1] == "4" and float(cells[2]) == accuracy
-    assert len(cells[4].split(", ")) == 3 and float(cells[3]) > 0
+    first, second = ([c.strip() for c in row.split("|")[1:-1]] for row in rows)
+    compiled = load_classifier(trained_model, compiled=True).compiled
+    assert second[1] == "4" and float(second[2]) == accuracy and second[3] == ("yes" if compiled else "no (graph)")
+    for cells in (first, second):
+        passes = cells[5].split(", ")
+        assert len(passes) == 3 and cells[4] == sorted(passes, key=float)[1]  # the median of three passes
+    ratio = float(second[6].rstrip("x"))
+    assert ratio == pytest.approx(float(second[4]) / float(first[4]), abs=0.01 + 0.01 * ratio)
 
 
 def test_bad_arguments_are_refused(trained_model):
-    for arguments in ([str(trained_model), "--passes", "0"], [str(trained_model), str(trained_model)]):
+    for arguments in ([str(trained_model), "--passes", "0"], [str(trained_model), "--batches", "0"],
+                      [str(trained_model), str(trained_model) + "/"]):
         with pytest.raises(SystemExit) as exit_info:
             throughput.main(arguments)
         assert exit_info.value.code == 2
