@@ -32,7 +32,7 @@ def test_models_take_turns_and_the_table_gives_medians_and_ratios(trained_model,
 
 def test_bad_arguments_are_refused(trained_model):
     for arguments in ([str(trained_model), "--passes", "0"], [str(trained_model), "--batches", "0"],
-                      [str(trained_model), str(trained_model) + "/"]):
+                      [str(trained_model), str(trained_model) + "/"], [str(trained_model), "/nonexistent"]):
         with pytest.raises(SystemExit) as exit_info:
             throughput.main(arguments)
         assert exit_info.value.code == 2
