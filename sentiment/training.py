@@ -152,6 +152,7 @@ def train(
     from .classifier import Classifier
     from .metrics import binary_metrics
     from .model import build_model, end_to_end
+    from .intensifiers import swap_intensifiers
     from .pipeline import add_crops, make_dataset, vectorize
     from .text import adapt_vectorizer, make_vectorizer
 
@@ -194,9 +195,18 @@ def train(
     vocabulary_size = vectorizer.vocabulary_size()
 
     max_length = config.data.max_length
+
+    def augment(ids, what: str, offset: int = 0):
+        if not config.train.intensifier_swap:
+            return ids
+        ids, swapped = swap_intensifiers(ids, vectorizer.get_vocabulary(), config.train.intensifier_swap,
+                                         seed=config.data.seed + offset)
+        _log(verbose, f"intensifier swap: {swapped} tokens of the {what} reviews changed")
+        return ids
+
     batching = dict(batch_size=config.train.batch_size, batching=config.train.batching, max_length=max_length)
-    train_ids, train_labels = add_crops(vectorize(train_reviews.texts, vectorizer, max_length), train_reviews.labels,
-                                        config.train.short_crops, seed=config.data.seed)
+    train_ids, train_labels = add_crops(augment(vectorize(train_reviews.texts, vectorizer, max_length), "training"),
+                                        train_reviews.labels, config.train.short_crops, seed=config.data.seed)
     train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
     val_ids = vectorize(val_reviews.texts, vectorizer, max_length)
     val_ds = make_dataset(val_ids, val_reviews.labels, **batching)
@@ -263,7 +273,7 @@ def train(
         fit_teachers = {part: functools.partial(fit_teacher, index, part)
                         for index, part in enumerate(recurrent_teachers(config.train.teacher))}
         teacher = distillation_labels(run, config, fit_teachers, train_reviews, val_reviews, unlabelled, verbose)
-        soft_ids = vectorize(unlabelled(), vectorizer, max_length)
+        soft_ids = augment(vectorize(unlabelled(), vectorizer, max_length), "unlabelled", offset=1)
         train_ids = tf.concat([train_ids, soft_ids], axis=0)
         train_labels = np.concatenate([np.asarray(train_labels, dtype=np.float32), teacher.pop("soft_labels")])
         train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
