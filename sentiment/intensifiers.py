@@ -58,26 +58,29 @@ def wordnet_intensifiers(wordnet_dir: str | Path = WORDNET_DIR) -> tuple[str, ..
     return tuple(sorted(found))
 
 
-def swap_intensifiers(ids, vocabulary: list[str], rate: float, *, seed: int = 1337, words=INTENSIFIERS):
-    """Token ids (a ``tf.RaggedTensor``) with each intensifier replaced, with probability ``rate``,
-    by one drawn uniformly from those of ``words`` in ``vocabulary`` (possibly itself).
+def swap_intensifiers(texts, rate: float, *, seed: int = 1337, words=INTENSIFIERS) -> tuple[list[str], int]:
+    """``texts`` with each intensifier (a whole word of ``words``, any case) replaced, with probability
+    ``rate``, by one of ``words`` drawn uniformly (possibly itself, written in lower case).
 
-    Seeded, so a resumed run sees the same reviews. Returns ``(ids, swapped)``: the new ids and how
-    many tokens changed. Words missing from the vocabulary take no part.
+    Works on the raw text, so every consumer of the training text (vocabulary, word2vec, the
+    recurrent model) sees the same reviews. Seeded, so a resumed run sees the same reviews.
+    Returns ``(texts, swapped)``: the new texts and how many words changed.
     """
-    import tensorflow as tf
-
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"intensifier swap rate must be in [0, 1]; got {rate}")
-    index = {word: i for i, word in enumerate(vocabulary)}
-    class_ids = np.asarray(sorted(index[w] for w in words if w in index), dtype=np.int64)
-    if rate == 0.0 or len(class_ids) < 2:
-        return ids, 0
-    flat = ids.flat_values.numpy().copy()
-    positions = np.flatnonzero(np.isin(flat, class_ids))
+    words = tuple(words)
+    if rate == 0.0 or len(words) < 2:
+        return list(texts), 0
+    pattern = re.compile(r"(?<![\w'])(" + "|".join(map(re.escape, words)) + r")(?![\w'])", re.IGNORECASE)
     rng = np.random.default_rng(seed)
-    chosen = positions[rng.random(len(positions)) < rate]
-    new = class_ids[rng.integers(0, len(class_ids), len(chosen))]
-    swapped = int(np.count_nonzero(flat[chosen] != new))
-    flat[chosen] = new
-    return tf.RaggedTensor.from_row_lengths(flat, ids.row_lengths()), swapped
+    swapped = 0
+
+    def redraw(match: re.Match) -> str:
+        nonlocal swapped
+        if rng.random() >= rate:
+            return match.group(0)
+        new = words[int(rng.integers(len(words)))]
+        swapped += new != match.group(0).lower()
+        return new
+
+    return [pattern.sub(redraw, text) for text in texts], swapped

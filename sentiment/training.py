@@ -186,27 +186,28 @@ def train(
     val_reviews = load_split(data, "validation", **load)
     _log(verbose, f"{len(train_reviews)} training and {len(val_reviews)} validation reviews from {data}")
 
+    def augment(texts: list[str], what: str, offset: int = 0) -> list[str]:
+        if not config.train.intensifier_swap:
+            return texts
+        texts, swapped = swap_intensifiers(texts, config.train.intensifier_swap, seed=config.data.seed + offset)
+        _log(verbose, f"intensifier swap: {swapped} words of the {what} reviews changed")
+        return texts
+
+    # What the models learn from (vocabulary, word2vec, recurrent models); the NBSVM teacher and the
+    # teacher's labelling read the reviews as they are.
+    train_texts = augment(train_reviews.texts, "training")
     vocab_file = run.path("vocabulary.txt")
     if vocab_file.exists():
         vectorizer = make_vectorizer(config.data.max_tokens, vocabulary=vocab_file.read_text().split("\n"))
     else:
-        vectorizer = adapt_vectorizer(train_reviews.texts, config.data.max_tokens)
+        vectorizer = adapt_vectorizer(train_texts, config.data.max_tokens)
         artifact.write_text_atomically(vocab_file, "\n".join(vectorizer.get_vocabulary()[2:]))
     vocabulary_size = vectorizer.vocabulary_size()
 
     max_length = config.data.max_length
-
-    def augment(ids, what: str, offset: int = 0):
-        if not config.train.intensifier_swap:
-            return ids
-        ids, swapped = swap_intensifiers(ids, vectorizer.get_vocabulary(), config.train.intensifier_swap,
-                                         seed=config.data.seed + offset)
-        _log(verbose, f"intensifier swap: {swapped} tokens of the {what} reviews changed")
-        return ids
-
     batching = dict(batch_size=config.train.batch_size, batching=config.train.batching, max_length=max_length)
-    train_ids, train_labels = add_crops(augment(vectorize(train_reviews.texts, vectorizer, max_length), "training"),
-                                        train_reviews.labels, config.train.short_crops, seed=config.data.seed)
+    train_ids, train_labels = add_crops(vectorize(train_texts, vectorizer, max_length), train_reviews.labels,
+                                        config.train.short_crops, seed=config.data.seed)
     train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)
     val_ids = vectorize(val_reviews.texts, vectorizer, max_length)
     val_ds = make_dataset(val_ids, val_reviews.labels, **batching)
@@ -234,11 +235,17 @@ def train(
         train_ds, val_ds = _shard_by_data(train_ds), _shard_by_data(val_ds)
 
     unlabelled_texts: list[str] = []
+    augmented_unlabelled: list[str] = []
 
     def unlabelled() -> list[str]:
         if not unlabelled_texts:
             unlabelled_texts.extend(load_split(data, "unsupervised", **load).texts)
         return unlabelled_texts
+
+    def unlabelled_to_learn() -> list[str]:
+        if not augmented_unlabelled:
+            augmented_unlabelled.extend(augment(unlabelled(), "unlabelled", offset=1))
+        return augmented_unlabelled
 
     def word_vectors() -> np.ndarray:
         vectors_file = run.path("word_vectors.npy")
@@ -246,7 +253,7 @@ def train(
             from .word_vectors import train_word_vectors
 
             _log(verbose, "training word2vec on the training and unlabelled reviews")
-            matrix = train_word_vectors(train_reviews.texts + unlabelled(), vectorizer.get_vocabulary(),
+            matrix = train_word_vectors(train_texts + unlabelled_to_learn(), vectorizer.get_vocabulary(),
                                         config.model.embedding_dim, epochs=config.train.word_vector_epochs,
                                         seed=config.data.seed)
             artifact.save_array_atomically(vectors_file, matrix)
@@ -273,7 +280,7 @@ def train(
         fit_teachers = {part: functools.partial(fit_teacher, index, part)
                         for index, part in enumerate(recurrent_teachers(config.train.teacher))}
         teacher = distillation_labels(run, config, fit_teachers, train_reviews, val_reviews, unlabelled, verbose)
-        soft_ids = augment(vectorize(unlabelled(), vectorizer, max_length), "unlabelled", offset=1)
+        soft_ids = vectorize(unlabelled_to_learn(), vectorizer, max_length)
         train_ids = tf.concat([train_ids, soft_ids], axis=0)
         train_labels = np.concatenate([np.asarray(train_labels, dtype=np.float32), teacher.pop("soft_labels")])
         train_ds = make_dataset(train_ids, train_labels, shuffle=True, seed=config.data.seed, **batching)

@@ -1,13 +1,14 @@
 """Intensifier swapping: the WordNet-derived class, the seeded swap, and its place in training."""
 
 import json
+import re
 import shutil
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from conftest import FIXTURE
+from sentiment.classifier import load_classifier
 from sentiment.config import Config, TrainConfig
 from sentiment.intensifiers import INTENSIFIERS, WORDNET_DIR, swap_intensifiers, wordnet_intensifiers
 from sentiment.training import train
@@ -56,48 +57,41 @@ def test_a_folder_without_wordnet_is_a_clear_error(tmp_path):
         wordnet_intensifiers(tmp_path)
 
 
-VOCABULARY = ["", "[UNK]", "the", "movie", "was", "really", "terribly", "awfully", "good", "bad"]
-REVIEWS = [["the", "movie", "was", "really", "good"], ["terribly", "bad"], ["the", "movie"],
-           ["awfully", "good", "really", "really", "bad"]]
-
-
-def ragged(reviews):
-    return tf.ragged.constant([[VOCABULARY.index(w) for w in r] for r in reviews], dtype=tf.int64)
-
-
-def words(ids):
-    return [[VOCABULARY[i] for i in row] for row in ids.to_list()]
+REVIEWS = ["The movie was REALLY good.", "terribly bad", "the movie", "awfully good, really really bad",
+           "surreally odd, the 'really' kind; frightfully-made"]
+WORD = re.compile(r"[\w']+")
 
 
 def test_rate_one_redraws_every_intensifier_and_touches_nothing_else():
-    swapped, changed = swap_intensifiers(ragged(REVIEWS * 50), VOCABULARY, 1.0, seed=3)
-    before, after = words(ragged(REVIEWS * 50)), words(swapped)
-    assert [len(r) for r in after] == [len(r) for r in before]
-    drawn = []
-    for old_row, new_row in zip(before, after):
-        for old, new in zip(old_row, new_row):
-            if old in INTENSIFIERS:
-                assert new in INTENSIFIERS
-                drawn.append(new)
+    texts = REVIEWS * 100
+    swapped, changed = swap_intensifiers(texts, 1.0, seed=3)
+    drawn, differences = [], 0
+    for old, new in zip(texts, swapped):
+        old_words, new_words = WORD.findall(old), WORD.findall(new)
+        assert len(old_words) == len(new_words)
+        assert WORD.sub("_", old) == WORD.sub("_", new)  # punctuation and spacing are kept
+        for a, b in zip(old_words, new_words):
+            if a.lower() in INTENSIFIERS:
+                assert b in INTENSIFIERS
+                drawn.append(b)
+                differences += b != a.lower()
             else:
-                assert new == old
-    # frightfully is not in this vocabulary, so it takes no part; the three others are drawn evenly.
-    counts = {w: drawn.count(w) for w in ("really", "terribly", "awfully")}
-    assert set(drawn) == set(counts) and min(counts.values()) > 0.2 * len(drawn)
-    assert changed == sum(o != n for ro, rn in zip(before, after) for o, n in zip(ro, rn)) > 0
+                assert b == a  # "surreally", "'really'" and "frightfully-made" are not whole intensifiers
+    assert len(drawn) == 600 and min(drawn.count(w) for w in INTENSIFIERS) > 0.15 * len(drawn)
+    assert changed == differences > 0
 
 
 def test_the_swap_is_seeded_and_its_rate_is_respected():
-    ids = ragged(REVIEWS * 400)
-    first, changed = swap_intensifiers(ids, VOCABULARY, 0.5, seed=7)
-    again, _ = swap_intensifiers(ids, VOCABULARY, 0.5, seed=7)
-    other, _ = swap_intensifiers(ids, VOCABULARY, 0.5, seed=8)
-    assert first.to_list() == again.to_list() and first.to_list() != other.to_list()
-    # 2,000 intensifiers, each redrawn with probability 0.5 and then changed with probability 2/3.
-    assert 0.28 < changed / 2000 < 0.39
-    assert swap_intensifiers(ids, VOCABULARY, 0.0)[0] is ids
+    texts = REVIEWS * 400
+    first, changed = swap_intensifiers(texts, 0.5, seed=7)
+    again, _ = swap_intensifiers(texts, 0.5, seed=7)
+    other, _ = swap_intensifiers(texts, 0.5, seed=8)
+    assert first == again and first != other
+    # 2,400 intensifiers, each redrawn with probability 0.5, then different with probability 3/4.
+    assert 0.32 < changed / 2400 < 0.43
+    assert swap_intensifiers(texts, 0.0) == (texts, 0)
     with pytest.raises(ValueError, match=r"in \[0, 1\]"):
-        swap_intensifiers(ids, VOCABULARY, 1.5)
+        swap_intensifiers(texts, 1.5)
 
 
 def test_the_setting_is_validated_and_round_trips():
@@ -122,8 +116,10 @@ def test_training_swaps_the_labelled_and_unlabelled_reviews(tmp_path, capsys):
     out = tmp_path / "model"
     train(config, str(data), out, work_dir=tmp_path / "work", evaluate_test=False)
     log = capsys.readouterr().err
-    training = int(log.split("intensifier swap: ")[1].split(" tokens of the training")[0])
-    unlabelled = int(log.split("intensifier swap: ")[2].split(" tokens of the unlabelled")[0])
+    training = int(re.search(r"intensifier swap: (\d+) words of the training reviews", log).group(1))
+    unlabelled = int(re.search(r"intensifier swap: (\d+) words of the unlabelled reviews", log).group(1))
     assert training > 0 and unlabelled > 0
+    # The vocabulary is adapted to the swapped text: "frightfully", in no fixture review, is in it.
+    assert "frightfully" in load_classifier(out).model.get_layer("vectorizer").get_vocabulary()
     assert json.loads((out / "config.json").read_text())["train"]["intensifier_swap"] == 1.0
     assert np.isfinite(json.loads((out / "metrics.json").read_text())["validation"]["accuracy"])
