@@ -53,11 +53,8 @@ def test_seed_sentence_in_a_real_browser(app_url, tmp_path):
         box.wait_for(timeout=120_000)
         box.fill(SEED)
         page.get_by_role("button", name="Classify").click()
-        from sentiment.classifier import load_classifier
-
-        expected = load_classifier(SHIPPED_MODEL).classify([SEED])[0]["label"]
         metric = page.get_by_test_id("stMetricValue")
-        expect(metric).to_have_text(expected, timeout=120_000)
+        expect(metric).to_have_text("positive", timeout=120_000)  # issue 5: the shipped model says positive
         expect(page.get_by_text("Word by word")).to_be_visible()
         expect(page.locator("span[title]").filter(has_text="terribly")).to_be_visible()
         expect(page.get_by_text("pushes towards positive")).to_be_visible()

@@ -16,6 +16,7 @@ from sentiment.data import load_split
 from sentiment.metrics import binary_metrics
 
 MINIMUM_TEST_ACCURACY = {"default": 0.92, "fast": 0.9156}
+MINIMUM_PROBE_ACCURACY = 0.85
 SHIPPED = [pytest.param(ROOT / "saved_models" / name, id=name) for name in MINIMUM_TEST_ACCURACY]
 
 
@@ -46,6 +47,19 @@ def test_short_hand_written_sentences(folder):
     sentences = read_labelled_file(ROOT / "benchmarks" / "short_sentences.tsv")
     result = binary_metrics(sentences.labels, classifier_of(folder).predict(sentences.texts))
     assert result["accuracy"] >= 0.9, result["confusion_matrix"]
+
+
+def test_the_default_reads_intensifiers_as_intensifiers():
+    """Issue 2's seed sentence, and 28 other intensified sentences written before the recipe's
+    intensifier swap was trained (the seed sentence is not among them; the previous default: 0.68)."""
+    from sentiment.files import read_labelled_file
+
+    classifier = classifier_of(ROOT / "saved_models" / "default")
+    assert classifier.classify(["the movie was terribly exciting"])[0]["label"] == "positive"
+    sentences = read_labelled_file(ROOT / "benchmarks" / "intensifier_sentences.tsv")
+    assert "the movie was terribly exciting" not in sentences.texts
+    result = binary_metrics(sentences.labels, classifier.predict(sentences.texts))
+    assert result["accuracy"] >= MINIMUM_PROBE_ACCURACY, result["confusion_matrix"]
 
 
 @pytest.mark.full_data
