@@ -123,3 +123,24 @@ def test_training_swaps_the_labelled_and_unlabelled_reviews(tmp_path, capsys):
     assert "frightfully" in load_classifier(out).model.get_layer("vectorizer").get_vocabulary()
     assert json.loads((out / "config.json").read_text())["train"]["intensifier_swap"] == 1.0
     assert np.isfinite(json.loads((out / "metrics.json").read_text())["validation"]["accuracy"])
+
+
+def test_the_search_trials_learn_from_the_swapped_reviews(tmp_path, monkeypatch):
+    import sentiment.intensifiers
+    from conftest import tiny_overrides
+    from training import tune
+
+    calls = []
+
+    def recording_swap(texts, rate, **kwargs):
+        calls.append((len(texts), rate, kwargs))
+        return swap_intensifiers(texts, rate, **kwargs)
+
+    monkeypatch.setattr(sentiment.intensifiers, "swap_intensifiers", recording_swap)
+    code = tune.main(["--data", str(FIXTURE), "--project", "swap", "--dir", str(tmp_path / "tuner"),
+                      "--report-dir", str(tmp_path / "reports"), "--models-dir", str(tmp_path / "models"), "--quiet",
+                      *tiny_overrides(epochs=1), "--algorithm", "random", "--max-trials", "1", "--max-epochs", "1",
+                      "--no-export", "--intensifier-swap", "0.5"])
+    assert code == 0
+    # The search's own data (the retrained best model goes through train(), tested above).
+    assert calls and calls[0][1] == 0.5 and calls[0][2] == {"seed": 1337}

@@ -63,6 +63,7 @@ def main(argv=None) -> int:
     from keras_tuner.src.distribute import utils as distribute
 
     from sentiment.data import DataError, load_split
+    from sentiment.intensifiers import swap_intensifiers
     from sentiment.pipeline import make_dataset, vectorize
     from sentiment.text import adapt_vectorizer
     from sentiment.training import TrainingError, train
@@ -76,9 +77,12 @@ def main(argv=None) -> int:
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    vectorizer = adapt_vectorizer(train_reviews.texts, config.data.max_tokens)  # once, not per trial
+    train_texts = train_reviews.texts
+    if config.train.intensifier_swap:  # the trials learn from the reviews the final training will see
+        train_texts, _ = swap_intensifiers(train_texts, config.train.intensifier_swap, seed=config.data.seed)
+    vectorizer = adapt_vectorizer(train_texts, config.data.max_tokens)  # once, not per trial
     batching = dict(batch_size=config.train.batch_size, batching=config.train.batching, max_length=config.data.max_length)
-    train_ds = make_dataset(vectorize(train_reviews.texts, vectorizer, config.data.max_length), train_reviews.labels,
+    train_ds = make_dataset(vectorize(train_texts, vectorizer, config.data.max_length), train_reviews.labels,
                             shuffle=True, seed=config.data.seed, **batching)
     val_ds = make_dataset(vectorize(val_reviews.texts, vectorizer, config.data.max_length), val_reviews.labels, **batching)
 
