@@ -150,9 +150,9 @@ def train(
     import tensorflow as tf
 
     from .classifier import Classifier
+    from .intensifiers import swap_intensifiers
     from .metrics import binary_metrics
     from .model import build_model, end_to_end
-    from .intensifiers import swap_intensifiers
     from .pipeline import add_crops, make_dataset, vectorize
     from .text import adapt_vectorizer, make_vectorizer
 
@@ -243,6 +243,8 @@ def train(
         return unlabelled_texts
 
     def unlabelled_to_learn() -> list[str]:
+        if not config.train.intensifier_swap:  # no copy of 50,000 reviews when nothing is swapped
+            return unlabelled()
         if not augmented_unlabelled:
             augmented_unlabelled.extend(augment(unlabelled(), "unlabelled", offset=1))
         return augmented_unlabelled
