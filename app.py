@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sentiment.classifier import ModelLoadError, describe, list_model_dirs, load_classifier
+from sentiment.model_folder import CURVES_FILE, ModelLoadError, describe, list_model_dirs, load_classifier
 from sentiment.explain import LEGEND_HTML, explain, highlight_html, token_count
 from sentiment.files import FileFormatError, parse_texts_bytes
 from sentiment.lab import report_blocks
@@ -54,7 +54,7 @@ def model_card(path: Path, classifier) -> None:
     accuracy = f"{card['test_accuracy']:.2%}" if card["test_accuracy"] is not None else "not measured"
     st.sidebar.table(pd.DataFrame({"value": [str(card[k]) for k in card]}, index=list(card)).assign(
         value=lambda d: d["value"].where(d.index != "test_accuracy", accuracy)))
-    curves = path / "curves.png"
+    curves = path / CURVES_FILE
     if curves.exists():
         st.sidebar.image(str(curves), caption="training curves")
 

@@ -78,7 +78,7 @@ def main() -> int:
             server.wait(timeout=30)
             browser.close()
 
-    from sentiment.classifier import load_classifier
+    from sentiment.model_folder import load_classifier
     from sentiment.explain import explain
 
     classifier = load_classifier(ROOT / "saved_models" / "default")

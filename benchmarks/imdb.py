@@ -67,7 +67,7 @@ def linear_baselines(train, val, test) -> list[dict]:
         score, c, model = best
         started = time.perf_counter()
         accuracy = float(np.mean(model.predict(transform(test_x)) == test.labels))
-        inference = time.perf_counter() - started
+        inference = max(time.perf_counter() - started, 1e-9)  # a divisor, never 0
         results.append({"system": name, "test_accuracy": accuracy, "validation_accuracy": float(score),
                         "training_seconds": fit_seconds, "seconds_per_epoch": None,
                         "reviews_per_second": len(test_x) / inference, "note": f"C={c} (chosen on validation)"})
@@ -118,17 +118,27 @@ def figures(metrics: dict) -> dict:
     """A row's figures from a model's ``metrics.json``. A distilled model's training seconds include its
     teacher's (RNN epochs, NBSVM, labelling); seconds per epoch are the model's own epochs."""
     teacher_seconds = (metrics.get("teacher") or {}).get("seconds", 0.0)
+    training = at_least(metrics["training_seconds"], resolution=0.1)
     return {
         "test_accuracy": metrics["test"]["accuracy"], "validation_accuracy": metrics["validation"]["accuracy"],
         "training_seconds": metrics["training_seconds"] + teacher_seconds,
-        "seconds_per_epoch": metrics["training_seconds"] / metrics["epochs"], "epochs": metrics["epochs"],
-        "reviews_per_second": metrics["test"]["n"] / metrics["test"]["seconds"],
+        "seconds_per_epoch": training / metrics["epochs"], "epochs": metrics["epochs"],
+        "reviews_per_second": metrics["test"]["n"] / at_least(metrics["test"]["seconds"], resolution=0.01),
     }
+
+
+def at_least(seconds: float, resolution: float) -> float:
+    """A duration that ``metrics.json`` recorded to ``resolution`` seconds, as a safe divisor.
+
+    A tiny run (16 fixture reviews) can be recorded as 0; it took under half the resolution, so
+    that half is used: rates computed from it are lower bounds, never a division by zero.
+    """
+    return max(float(seconds), resolution / 2)
 
 
 def training_tokens(model_folder: str, texts, max_length: int) -> int:
     """Real (unpadded) tokens the training split feeds per epoch, cut at ``max_length``."""
-    from sentiment.classifier import load_classifier
+    from sentiment.model_folder import load_classifier
     from sentiment.pipeline import vectorize
 
     vectorizer = load_classifier(model_folder).model.get_layer("vectorizer")

@@ -44,6 +44,8 @@ def main(argv=None):
     if args.repeats < 1 or min(args.batch_sizes) < 1 or min(args.units) < 1:
         parser.error("--repeats, --batch-sizes and --units take integers >= 1")
 
+    from sentiment.config import TrainConfig
+    from sentiment.fitting import compile_model
     from sentiment.model import build_model
 
     rng = np.random.default_rng(0)
@@ -52,8 +54,8 @@ def main(argv=None):
         data = batch(rng, size)
         for units in args.units:
             for optimizer in ("adam", "lazy_adam"):
-                model = build_model(VOCABULARY, units=units, embedding_dropout=0.3, dropout=0.4,
-                                    global_clipnorm=1.0, optimizer=optimizer)
+                model = compile_model(build_model(VOCABULARY, units=units, embedding_dropout=0.3, dropout=0.4),
+                                      TrainConfig(global_clipnorm=1.0, optimizer=optimizer))
                 for _ in range(3):  # trace and warm up
                     model.train_on_batch(*data)
                 variants[(size, units, optimizer)] = (model, data, [])

@@ -7,7 +7,7 @@ latency of one-sentence requests (in process; HTTP at concurrency 1 and 16) and 
 second for 64-review batches of real test reviews: over HTTP from one client and from 4 concurrent
 clients (the server merges concurrent requests into one prediction of up to 256 texts), and in
 process side by side: the XLA-compiled path that the server uses
-(``load_classifier(..., compiled=True)``, see :class:`sentiment.classifier.Classifier`), the whole
+(``load_classifier(..., compiled=True)``, see :mod:`sentiment.compiled`), the whole
 model as a graph in length-planned calls (:func:`sentiment.classifier.plan_batches`, the default
 elsewhere), and graph calls of 32 texts.
 Every figure is taken after a warm-up pass, once every shape seen is compiled.
@@ -104,8 +104,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "serving.md"))
     args = parser.parse_args(argv)
 
-    from sentiment.classifier import load_classifier
     from sentiment.data import load_split
+    from sentiment.model_folder import load_classifier
 
     reviews = load_split(args.data, "test", max_samples=64 * args.batches).texts
     classifier = load_classifier(args.model, compiled=True)  # as the server loads it

@@ -38,12 +38,12 @@ def main(argv=None) -> int:
     if len({Path(m).resolve() for m in args.models}) != len(args.models):
         parser.error("a model folder is given twice: name each model once")
 
-    from sentiment.classifier import ModelLoadError, load_classifier
     from sentiment.data import load_split
+    from sentiment.model_folder import MODEL_FILE, ModelLoadError, load_classifier
 
     for folder in args.models:  # a wrong path fails here, before minutes of warm-up on the others
-        if not (Path(folder) / "model.keras").is_file():
-            parser.error(f"{folder} is not a model folder (no model.keras): give folders written by python -m training.train")
+        if not (Path(folder) / MODEL_FILE).is_file():
+            parser.error(f"{folder} is not a model folder (no {MODEL_FILE}): give folders written by python -m training.train")
 
     reviews = load_split(args.data, "test", max_samples=64 * args.batches).texts
     batches = [reviews[i : i + 64] for i in range(0, len(reviews), 64)]

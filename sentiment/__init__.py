@@ -19,7 +19,7 @@ def __getattr__(name):
 
         return build_model
     if name == "load_classifier":
-        from .classifier import load_classifier
+        from .model_folder import load_classifier
 
         return load_classifier
     if name == "Config":

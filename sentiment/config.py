@@ -19,10 +19,18 @@ POOLINGS = ("last", "max", "mean", "max_mean")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 BATCHINGS = ("bucket", "longest", "fixed")
 WORD_VECTORS = ("none", "word2vec")
-TEACHERS = ("none", "rnn+nbsvm", "lstm+gru+nbsvm")
-LR_SCHEDULES = ("constant", "cosine")
-STUDENT_INITS = ("fresh", "teacher")
+TEACHERS = ("none", "rnn+nbsvm")
 OPTIMIZERS = ("adam", "lazy_adam")
+CLIPPING = ("clipnorm", "global_clipnorm", "clipvalue")
+"""Keras' three gradient-clipping modes (optimizer arguments); a config sets at most one."""
+TRAINING_KEYS = ("optimizer", "learning_rate", "weight_decay", *CLIPPING)
+"""Keys that ``config.json`` files written before version 2 kept in the ``model`` section."""
+RETIRED = {
+    # key: (the value that meant "off", what to do instead). Measured and not adopted: training/attempts.md.
+    "ensemble": ("", "train the models separately; averaging several models was retired"),
+    "lr_schedule": ("constant", "drop it: the learning rate is constant (the cosine schedule was retired)"),
+    "student_init": ("fresh", "drop it: the student of --teacher starts fresh (starting from the teacher was retired)"),
+}
 
 
 def _f(default, help):  # noqa: A002 - "help" mirrors argparse
@@ -47,7 +55,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Arguments of :func:`sentiment.model.build_model` (flat, Keras words)."""
+    """The architecture: arguments of :func:`sentiment.model.build_model` (flat, Keras words), nothing of training."""
 
     cell: str = _f("gru", f"recurrent cell: one of {', '.join(CELLS)} (rnn = plain SimpleRNN)")
     num_layers: int = _f(1, "number of stacked recurrent layers")
@@ -60,23 +68,8 @@ class ModelConfig:
     dropout: float = _f(0.2, "dropout between recurrent layers and before the output layer")
     recurrent_dropout: float = _f(0.0, "dropout on the recurrent state (slow on CPU; 0 keeps the fast kernel)")
     pooling: str = _f("max_mean", f"how time steps become one vector: {', '.join(POOLINGS)}")
-    optimizer: str = _f("adam", f"{', '.join(OPTIMIZERS)} (adam: exact Adam, the embedding's sparse gradient applied "
-                        "as dense; lazy_adam: only the embedding rows of the batch's words are updated)")
-    learning_rate: float = _f(1e-3, "Adam learning rate")
-    weight_decay: float = _f(0.0, "decoupled weight decay (AdamW) when > 0")
-    clipnorm: float | None = _f(None, "clip each variable's gradient to this L2 norm")
-    global_clipnorm: float | None = _f(None, "clip all gradients together to this global L2 norm")
-    clipvalue: float | None = _f(None, "clip each gradient element to [-value, value]")
-    ensemble: str = _f("", "average of several models, e.g. 'lstm,gru': comma-separated cells, each model trained in turn "
-                       "with the other settings here, their probabilities averaged in one saved model; empty = one model of `cell`")
-
     def __post_init__(self):
         _check(self.cell in CELLS, "cell", self.cell, f"one of {CELLS}")
-        _check(isinstance(self.ensemble, str), "ensemble", self.ensemble, "a string such as 'lstm,gru'")
-        members = [c.strip() for c in self.ensemble.split(",")] if self.ensemble.strip() else []
-        object.__setattr__(self, "ensemble", ",".join(members))  # one spelling, e.g. lstm,gru
-        _check(not members or (len(members) >= 2 and all(c in CELLS for c in members)), "ensemble", self.ensemble,
-               f"empty, or two or more comma-separated cells from {CELLS}, e.g. 'lstm,gru'")
         _check(self.pooling in POOLINGS, "pooling", self.pooling, f"one of {POOLINGS}")
         _check(self.merge_mode in MERGE_MODES, "merge_mode", self.merge_mode, f"one of {MERGE_MODES}")
         _check(self.num_layers >= 1, "num_layers", self.num_layers, "an integer >= 1")
@@ -85,32 +78,19 @@ class ModelConfig:
         for name in ("dropout", "recurrent_dropout", "embedding_dropout"):
             value = getattr(self, name)
             _check(0.0 <= value < 1.0, name, value, "a rate in [0, 1)")
-        _check(self.optimizer in OPTIMIZERS, "optimizer", self.optimizer, f"one of {OPTIMIZERS}")
-        _check(self.learning_rate > 0, "learning_rate", self.learning_rate, "a number > 0")
-        _check(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number >= 0")
-        clips = [n for n in ("clipnorm", "global_clipnorm", "clipvalue") if getattr(self, n) is not None]
-        if len(clips) > 1:
-            raise ValueError(
-                f"set at most one of clipnorm, global_clipnorm, clipvalue; got {', '.join(clips)}. "
-                "Keep one (global_clipnorm is the usual choice for RNNs) and drop the others."
-            )
-        for name in clips:
-            _check(getattr(self, name) > 0, name, getattr(self, name), "a number > 0")
-
-    def member_cells(self) -> list[str]:
-        """The cell of each model: the ensemble's members, or just ``cell``."""
-        return [c.strip() for c in self.ensemble.split(",")] if self.ensemble.strip() else [self.cell]
-
-    def builder_arguments(self, cell: str | None = None) -> dict[str, Any]:
-        """Keyword arguments of :func:`sentiment.model.build_model` for one model (``cell`` overrides)."""
-        arguments = {k: v for k, v in self.__dict__.items() if k != "ensemble"}
-        return arguments | ({"cell": cell} if cell else {})
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How the model is fitted."""
+    """How the model is fitted: the optimizer and its clipping, the schedule of epochs, the data it sees."""
 
+    optimizer: str = _f("adam", f"{', '.join(OPTIMIZERS)} (adam: exact Adam, the embedding's sparse gradient applied "
+                        "as dense; lazy_adam: only the embedding rows of the batch's words are updated)")
+    learning_rate: float = _f(1e-3, "Adam learning rate (constant)")
+    weight_decay: float = _f(0.0, "decoupled weight decay (AdamW) when > 0")
+    clipnorm: float | None = _f(None, "clip each variable's gradient to this L2 norm")
+    global_clipnorm: float | None = _f(None, "clip all gradients together to this global L2 norm")
+    clipvalue: float | None = _f(None, "clip each gradient element to [-value, value]")
     epochs: int = _f(3, "maximum number of epochs (early stopping may end sooner)")
     batch_size: int = _f(32, "reviews per batch")
     patience: int = _f(1, "epochs without validation-accuracy gain before early stopping")
@@ -120,27 +100,30 @@ class TrainConfig:
     short_crops: float = _f(0.0, "extra training examples per review: random 4-40-token windows labelled as their review, so that single sentences are in the training distribution")
     intensifier_swap: float = _f(0.0, "augmentation: the probability that each intensifier of a training review (WordNet's: awfully, frightfully, really, terribly; sentiment.intensifiers) is replaced by one of them drawn at random, so that 'terribly' is learnt as 'really' (the label stays); 0 = off")
     log_gradients: int = _f(0, "every N training steps, log gradient norms (per layer, before/after clipping, per input time step) to gradients.csv and gradients.png in the model folder; 0 = off")
-    teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; lstm+gru+nbsvm: the same with two recurrent teachers, this config with an LSTM and with a GRU, and the three averaged; the saved model is a model of this config (fresh unless student_init says otherwise) trained on the training reviews plus those soft labels)")
-    teacher_units: int = _f(0, "units of the recurrent teacher(s) of --teacher; 0 = the config's own units (a wider teacher can label the unlabelled reviews for a narrower, faster student)")
-    student_init: str = _f("fresh", f"where the student of --teacher rnn+nbsvm starts: {', '.join(STUDENT_INITS)} (teacher: from the recurrent teacher's best weights, which it keeps training on the training reviews plus the soft-labelled ones; fresh: a new model)")
-    lr_schedule: str = _f("constant", f"learning rate over training: {', '.join(LR_SCHEDULES)} (cosine: from learning_rate down to 0 at the end of the last epoch, step by step)")
+    teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; the saved model is a fresh model of this config trained on the training reviews plus those soft labels)")
+    teacher_units: int = _f(0, "units of the recurrent teacher of --teacher; 0 = the config's own units (a wider teacher can label the unlabelled reviews for a narrower, faster student)")
     batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
 
     def __post_init__(self):
+        _check(self.optimizer in OPTIMIZERS, "optimizer", self.optimizer, f"one of {OPTIMIZERS}")
+        _check(self.learning_rate > 0, "learning_rate", self.learning_rate, "a number > 0")
+        _check(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number >= 0")
+        clips = list(self.clipping())
+        if len(clips) > 1:
+            raise ValueError(
+                f"set at most one of {', '.join(CLIPPING)}; got {', '.join(clips)}. "
+                "Keep one (global_clipnorm is the usual choice for RNNs) and drop the others."
+            )
+        for name in clips:
+            _check(getattr(self, name) > 0, name, getattr(self, name), "a number > 0")
         _check(self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
         _check(self.batch_size >= 1, "batch_size", self.batch_size, "an integer >= 1")
         _check(self.batching in BATCHINGS, "batching", self.batching, f"one of {BATCHINGS}")
-        _check(self.lr_schedule in LR_SCHEDULES, "lr_schedule", self.lr_schedule, f"one of {LR_SCHEDULES}")
         _check(self.teacher in TEACHERS, "teacher", self.teacher, f"one of {TEACHERS}")
-        _check(self.student_init in STUDENT_INITS, "student_init", self.student_init, f"one of {STUDENT_INITS}")
         _check(self.teacher_units >= 0, "teacher_units", self.teacher_units, "an integer >= 0 (0 = the model's units)")
         if self.teacher_units and self.teacher == "none":
             raise ValueError(f"teacher_units={self.teacher_units} sets the width of the teacher of --teacher, "
-                             "but teacher='none'. Set --teacher rnn+nbsvm (or lstm+gru+nbsvm), or drop teacher_units.")
-        if self.student_init == "teacher" and self.teacher != "rnn+nbsvm":
-            raise ValueError(f"student_init='teacher' starts the student from the recurrent teacher of --teacher rnn+nbsvm "
-                             f"(a model of this same config); got teacher={self.teacher!r}. Set --teacher rnn+nbsvm "
-                             "or --student-init fresh.")
+                             "but teacher='none'. Set --teacher rnn+nbsvm, or drop teacher_units.")
         _check(self.word_vectors in WORD_VECTORS, "word_vectors", self.word_vectors, f"one of {WORD_VECTORS}")
         _check(self.word_vector_epochs >= 1, "word_vector_epochs", self.word_vector_epochs, "an integer >= 1")
         _check(self.short_crops >= 0, "short_crops", self.short_crops, "a number >= 0")
@@ -149,6 +132,10 @@ class TrainConfig:
         _check(self.log_gradients >= 0, "log_gradients", self.log_gradients, "an integer >= 0 (0 = off)")
         if self.max_train_samples is not None:
             _check(self.max_train_samples >= 2, "max_train_samples", self.max_train_samples, "an integer >= 2")
+
+    def clipping(self) -> dict[str, float]:
+        """The clipping argument of the optimizer, e.g. ``{"global_clipnorm": 1.0}``; empty when unclipped."""
+        return {name: getattr(self, name) for name in CLIPPING if getattr(self, name) is not None}
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -162,16 +149,6 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def __post_init__(self):
-        if self.train.teacher != "none" and self.model.ensemble:
-            raise ValueError(f"teacher={self.train.teacher!r} trains one student model; it does not combine with "
-                             f"ensemble={self.model.ensemble!r}. Drop one of the two.")
-        if (self.train.student_init == "teacher" and self.train.teacher_units
-                and self.train.teacher_units != self.model.units):
-            raise ValueError(f"student_init='teacher' starts the student from the teacher's weights, so both need the "
-                             f"same width; got teacher_units={self.train.teacher_units} and units={self.model.units}. "
-                             "Drop teacher_units or use --student-init fresh.")
-
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -181,8 +158,7 @@ class Config:
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "config") -> "Config":
         """Build from ``{"data": {...}, "model": {...}, "train": {...}}``; unknown keys are errors."""
-        if not isinstance(raw, dict):
-            raise ValueError(f"{source}: expected a JSON object, got {type(raw).__name__}")
+        raw = migrate(raw, source)
         unknown = set(raw) - set(SECTIONS)
         if unknown:
             raise ValueError(f"{source}: unknown section(s) {sorted(unknown)}; expected {sorted(SECTIONS)}")
@@ -220,6 +196,32 @@ class Config:
             owner = field_owner(key)
             sections[owner][key] = _coerce(SECTIONS[owner], key, value, "override")
         return Config(**{name: dataclasses.replace(getattr(self, name), **sections[name]) for name in SECTIONS})
+
+
+def migrate(raw: Any, source: str = "config") -> dict[str, Any]:
+    """A config dict in today's layout, from one written by any earlier version of the project.
+
+    Earlier files kept the optimizer and its clipping in ``model`` (they now belong to ``train``)
+    and held switches of retired modes; a retired mode left at its "off" value is dropped, one
+    that is switched on is an error that says what to do instead.
+    """
+    if not isinstance(raw, dict):
+        raise ValueError(f"{source}: expected a JSON object, got {type(raw).__name__}")
+    raw = {name: dict(part) if isinstance(part, dict) else part for name, part in raw.items()}
+    model, train = raw.get("model"), raw.setdefault("train", {})
+    if isinstance(model, dict) and isinstance(train, dict):
+        for key in TRAINING_KEYS:
+            if key in model:
+                train.setdefault(key, model.pop(key))
+    for part in (model, train):
+        for key, (off, instead) in RETIRED.items():
+            if isinstance(part, dict) and key in part:
+                if part[key] != off:
+                    raise ValueError(f"{source}: {key}={part[key]!r} is a retired mode; {instead}")
+                del part[key]
+    if isinstance(train, dict) and train.get("teacher") == "lstm+gru+nbsvm":
+        raise ValueError(f"{source}: teacher='lstm+gru+nbsvm' is a retired mode; use teacher='rnn+nbsvm'")
+    return raw
 
 
 def field_owner(key: str) -> str:

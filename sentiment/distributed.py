@@ -1,4 +1,7 @@
-"""Multi-worker training: ``tf.distribute.MultiWorkerMirroredStrategy`` with a custom training loop.
+"""Where training runs: one device, ``MirroredStrategy``, or ``MultiWorkerMirroredStrategy`` with a custom loop.
+
+:class:`Devices` is the seam the training recipe sees: it builds and fits models under the chosen
+strategy. The rest of this module is the multi-worker part.
 
 Keras 3's ``fit`` fails under ``MultiWorkerMirroredStrategy`` on TensorFlow 2.21 (its symbolic
 build receives ``PerReplica`` values; keras-team/keras#20585), so workers train with the loop
@@ -22,6 +25,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from . import model_folder
 
 
 def cluster_spec() -> tuple[int, int]:
@@ -58,6 +63,110 @@ def is_chief() -> bool:
     return cluster_spec()[1] == 0
 
 
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+class Devices:
+    """Where a run trains: the one seam between the training recipe and ``tf.distribute``.
+
+    ``default`` (one device), ``mirrored`` (``MirroredStrategy``: synchronous data parallelism
+    over the local GPUs, or the CPU when there is none) or ``multi_worker``
+    (``MultiWorkerMirroredStrategy`` with this module's custom loop). The recipe builds its
+    models with :meth:`build` and fits them with :meth:`fit`; only the chief saves.
+    """
+
+    def __init__(self, name: str):
+        import tensorflow as tf
+
+        from .runs import TrainingError
+
+        if name not in STRATEGIES:
+            raise TrainingError(f"unknown strategy {name!r}: expected one of {STRATEGIES}")
+        self.name, self.workers, self.index = name, 1, 0
+        if name == "multi_worker":
+            try:
+                self.workers, self.index = cluster_spec()
+            except ValueError as err:
+                raise TrainingError(str(err)) from None
+            self.strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        else:
+            self.strategy = tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
+
+    @property
+    def chief(self) -> bool:
+        """Whether this process writes the model folder (worker 0 of a multi-worker run)."""
+        return self.index == 0
+
+    def describe(self) -> str | None:
+        if self.name == "multi_worker":
+            return f"multi_worker strategy: worker {self.index} of {self.workers}{' (chief: writes the model)' if self.chief else ''}"
+        if self.name == "mirrored" or self.strategy.num_replicas_in_sync > 1:
+            return f"{self.name} strategy: {self.strategy.num_replicas_in_sync} replica(s) in sync"
+        return None
+
+    def check(self, config) -> None:
+        """Refuse what the multi-worker loop does not do, before anything is written."""
+        from .runs import TrainingError
+
+        if self.name != "multi_worker":
+            return
+        if config.train.teacher != "none":
+            raise TrainingError("--teacher works with the default or mirrored strategy, not multi_worker")
+        if config.train.log_gradients:
+            raise TrainingError("--log-gradients is not available with --strategy multi_worker; "
+                                "log gradients in a single-device run")
+
+    def work_dir(self, work: Path) -> Path:
+        """Workers on one machine must not share a work folder."""
+        return work.with_name(f"{work.name}-worker{self.index}") if self.index else work
+
+    def build(self, vocabulary_size: int, model_config, train_config):
+        """A model of ``model_config`` compiled for ``train_config``, its variables placed by the strategy."""
+        from .fitting import compile_model
+        from .model import build_model
+
+        with self.strategy.scope():
+            return compile_model(build_model(vocabulary_size, model_config), train_config)
+
+    def fit(self, run, member: str, model, train_config, prepared, *, word_vectors, probe=None, verbose: int = 1,
+            log=print) -> list[dict]:
+        """Fit ``model`` on ``prepared``'s batches; a multi-worker fit does not resume (a rerun starts over)."""
+        from . import fitting
+
+        if self.name != "multi_worker":
+            train_ds, val_ds = prepared.train_dataset(), prepared.validation_dataset()
+            if self.name != "default" or self.strategy.num_replicas_in_sync > 1:
+                train_ds, val_ds = _shard_by_data(train_ds), _shard_by_data(val_ds)
+            return fitting.fit(run, member, model, train_config, train_ds, val_ds, word_vectors=word_vectors,
+                               probe=probe, verbose=verbose)
+        from .runs import TrainingError
+
+        fitting.initialize(model, train_config, word_vectors)
+        history_file, best_file = run.path("history.csv", member), run.path("best.weights.h5", member)
+        try:
+            fit(self.strategy, model, model.optimizer, prepared.train_dataset,
+                int(prepared.train_dataset().cardinality()), prepared.validation_dataset(),
+                epochs=train_config.epochs, patience=train_config.patience,
+                history_file=history_file, best_file=best_file, log=log)
+        except Diverged as err:
+            raise TrainingError(f"training diverged: {err}, so no model was saved. "
+                                "Lower --learning-rate or set --global-clipnorm (e.g. 1.0).") from None
+        model.load_weights(str(best_file))
+        log(f"best weights digest {weights_digest(model)} (the same on every worker of one training)")
+        from .history import read_history
+
+        return read_history(history_file)
+
+
+def _shard_by_data(dataset):
+    """Shard by batches, not files (the data is in memory)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 def fit(strategy, model, optimizer, make_train_dataset, batches: int, val_ds, *, epochs: int, patience: int,
         history_file: Path, best_file: Path, log=print) -> list[dict]:
     """Train ``model`` (built under ``strategy.scope()``) and keep the weights of the best validation epoch.
@@ -83,25 +192,7 @@ def fit(strategy, model, optimizer, make_train_dataset, batches: int, val_ds, *,
     options = tf.distribute.InputOptions(experimental_fetch_to_device=False)
     distributed = strategy.distribute_datasets_from_function(dataset_fn, options)
 
-    @tf.function
-    def train_step(iterator):
-        def step(ids, labels):
-            with tf.GradientTape() as tape:
-                probability = tf.reshape(model(ids, training=True), [-1])
-                clipped = tf.clip_by_value(probability, 1e-7, 1.0 - 1e-7)
-                per_example = -(labels * tf.math.log(clipped) + (1.0 - labels) * tf.math.log(1.0 - clipped))
-                # Divide by the global number of examples of this step (batches differ in size across replicas),
-                # so the summed gradients are those of the global mean loss.
-                count = tf.distribute.get_replica_context().all_reduce(
-                    tf.distribute.ReduceOp.SUM, tf.cast(tf.size(labels), tf.float32))
-                loss = tf.reduce_sum(per_example) / count
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            correct = tf.reduce_sum(tf.cast(tf.equal(tf.cast(probability > 0.5, tf.float32), labels), tf.float32))
-            return tf.reduce_sum(per_example), correct, tf.cast(tf.size(labels), tf.float32)
-
-        results = strategy.run(step, args=next(iterator))
-        return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in results]
+    train_step = _train_step(strategy, model, optimizer)
 
     @tf.function
     def mean_across_workers(value):
@@ -132,15 +223,43 @@ def fit(strategy, model, optimizer, make_train_dataset, batches: int, val_ds, *,
             f"accuracy {row['accuracy']:.4f}, validation accuracy {val_accuracy:.4f}, {row['seconds']:.1f} s")
         if val_accuracy > best:
             best, wait = val_accuracy, 0
-            tmp = best_file.with_name(f".tmp-{os.getpid()}-{best_file.name}")
-            model.save_weights(str(tmp))
-            os.replace(tmp, best_file)
+            with model_folder.replacing(best_file) as tmp:
+                model.save_weights(str(tmp))
         else:
             wait += 1
             if wait >= patience:  # as keras.callbacks.EarlyStopping
                 log(f"early stopping: no validation gain for {wait} epoch(s)")
                 break
     return rows
+
+
+def _train_step(strategy, model, optimizer):
+    """One synchronous step over every replica: the summed loss, correct count and examples of the step."""
+    import keras
+    import tensorflow as tf
+
+    from .fitting import side_accuracy
+
+    @tf.function
+    def train_step(iterator):
+        def step(ids, labels):
+            with tf.GradientTape() as tape:
+                probability = model(ids, training=True)
+                per_example = keras.losses.binary_crossentropy(tf.reshape(labels, [-1, 1]), probability)
+                # Divide by the global number of examples of this step (batches differ in size across replicas),
+                # so the summed gradients are those of the global mean loss.
+                count = tf.distribute.get_replica_context().all_reduce(
+                    tf.distribute.ReduceOp.SUM, tf.cast(tf.size(labels), tf.float32))
+                loss = tf.reduce_sum(per_example) / count
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            correct = tf.reduce_sum(side_accuracy(labels, probability))
+            return tf.reduce_sum(per_example), correct, tf.cast(tf.size(labels), tf.float32)
+
+        results = strategy.run(step, args=next(iterator))
+        return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in results]
+
+    return train_step
 
 
 def weights_digest(model) -> str:
@@ -172,13 +291,17 @@ def _copy_from_chief(strategy, model) -> None:
 
 
 def _evaluate(model, dataset) -> tuple[float, float]:
+    """Mean loss and accuracy over a dataset, by the same loss and accuracy functions as training."""
+    import keras
+
+    from .fitting import side_accuracy
+
     losses, correct, count = 0.0, 0.0, 0
     for ids, labels in dataset:
-        probability = np.clip(np.asarray(model(ids, training=False)).reshape(-1), 1e-7, 1 - 1e-7)
-        labels = np.asarray(labels)
-        losses += float(-np.sum(labels * np.log(probability) + (1 - labels) * np.log(1 - probability)))
-        correct += float(np.sum((probability > 0.5) == (labels > 0.5)))
-        count += len(labels)
+        probability = model(ids, training=False)
+        losses += float(keras.ops.sum(keras.losses.binary_crossentropy(keras.ops.reshape(labels, (-1, 1)), probability)))
+        correct += float(keras.ops.sum(side_accuracy(labels, probability)))
+        count += int(labels.shape[0])
     return losses / max(count, 1), correct / max(count, 1)
 
 

@@ -64,6 +64,17 @@ def time_step_gradient_norms(model, ids, labels) -> np.ndarray:
     return tf.reduce_mean(tf.norm(grad, axis=-1), axis=0).numpy()
 
 
+def gradient_probe(ids, labels, count: int = 16):
+    """``(ids [count, width], labels [count])``: the ``count`` longest reviews of a ragged batch of token
+    ids, cut to the shortest of them, so every row has the same length and no padding, and step
+    ``t`` is the same distance from the end in each."""
+    lengths = ids.row_lengths().numpy()
+    chosen = np.argsort(-lengths, kind="stable")[:count]
+    width = int(lengths[chosen].min())
+    return (np.stack([ids[int(i)].numpy()[:width] for i in chosen]).astype("int64"),
+            np.asarray(labels)[chosen].astype("float32"))
+
+
 def spectral_radius(matrix) -> float:
     """Largest absolute eigenvalue of a square matrix (a recurrent weight ``W_hh``)."""
     return float(np.max(np.abs(np.linalg.eigvals(np.asarray(matrix, dtype=np.float64)))))

@@ -112,3 +112,11 @@ class LazyAdam(keras.optimizers.Adam):
         update = alpha * m_rows / (tf.sqrt(v_rows) + self.epsilon)
         target = variable.value if isinstance(variable, keras.Variable) else variable
         target.scatter_sub(tf.IndexedSlices(update, rows))
+
+
+def make_optimizer(train) -> keras.optimizers.Optimizer:
+    """The optimizer of a :class:`~sentiment.config.TrainConfig`: ``DenseAdam`` or ``LazyAdam`` at its
+    learning rate, with decoupled weight decay (as AdamW) when ``weight_decay`` > 0 and at most one
+    of Keras' three clipping modes."""
+    optimizer = LazyAdam if train.optimizer == "lazy_adam" else DenseAdam
+    return optimizer(learning_rate=train.learning_rate, weight_decay=train.weight_decay or None, **train.clipping())

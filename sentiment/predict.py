@@ -34,8 +34,8 @@ def main(argv=None, stdin=None) -> int:
         if not texts:
             parser.error("no text given: pass texts as arguments or one per line on stdin")
 
-    from sentiment.classifier import ModelLoadError, load_classifier
     from sentiment.cli import print_json
+    from sentiment.model_folder import ModelLoadError, load_classifier
 
     try:
         classifier = load_classifier(args.model)

@@ -17,7 +17,6 @@ import base64
 import json
 import sys
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import Request  # at module level: FastAPI resolves the route's annotations here
@@ -147,16 +146,16 @@ def _text(value: Any, index: int, key: str) -> str:
 
 
 class Batcher:
-    """Runs model calls on one worker thread, merging requests that arrive while it is busy.
+    """Hands model calls to the classifier's own thread, merging requests that arrive while it is busy.
 
     Concurrent requests become one batch (up to ``max_batch`` texts), which is both safe (one
-    model call at a time, no shared mutable state across threads) and faster than a lock.
+    model call at a time, on one thread) and faster than a lock. A batch makes one thread hop:
+    the event loop awaits :meth:`Classifier.submit <sentiment.classifier.Classifier.submit>`.
     """
 
     def __init__(self, classifier, max_batch: int = DEFAULT_MAX_INSTANCES):
         self.classifier = classifier
         self.max_batch = max_batch
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self._queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one queue and worker per event loop
 
     async def predict(self, texts: list[str]) -> list[float]:
@@ -170,7 +169,6 @@ class Batcher:
         return await future
 
     async def _work(self, queue: asyncio.Queue) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             jobs = [await queue.get()]
             size = len(jobs[0][0])
@@ -179,7 +177,7 @@ class Batcher:
                 size += len(jobs[-1][0])
             texts = [t for job_texts, _ in jobs for t in job_texts]
             try:
-                scores = (await loop.run_in_executor(self.executor, self.classifier.predict, texts)).tolist()
+                scores = (await asyncio.wrap_future(self.classifier.submit(texts))).tolist()
             except Exception as err:  # never leave a request waiting
                 for _, future in jobs:
                     if not future.done():
@@ -196,9 +194,6 @@ def create_app(classifier, name: str = "sentiment", max_body_bytes: int = DEFAUL
                max_instances: int = DEFAULT_MAX_INSTANCES):
     """The ASGI app serving one loaded :class:`~sentiment.classifier.Classifier` under ``name``."""
     from fastapi import FastAPI
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
-    from starlette.exceptions import HTTPException
 
     app = FastAPI(
         title="sentiment", version=VERSION,
@@ -208,27 +203,10 @@ def create_app(classifier, name: str = "sentiment", max_body_bytes: int = DEFAUL
     batcher = Batcher(classifier, max_batch=max_instances)
     signature = signature_metadata(classifier)
 
-    def error(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status)
-
-    @app.exception_handler(RequestError)
-    async def _request_error(request, exc: RequestError):
-        return error(exc.status, str(exc))
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(request, exc: HTTPException):
-        return error(exc.status_code, str(exc.detail))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request, exc):
-        return error(400, "malformed request: " + "; ".join(str(e.get("msg")) for e in exc.errors())[:500])
+    _add_error_handlers(app)
 
     def check(model_name: str, version: str | None = None) -> None:
-        if model_name != name:
-            raise RequestError(404, f"Servable not found for request: Latest({model_name}); this server has \"{name}\"")
-        if version is not None and version != VERSION:
-            raise RequestError(404, f"Servable not found for request: Specific({model_name}, {version}); "
-                                    f"this server has version {VERSION}")
+        _check_servable(name, model_name, version)
 
     # Every route is async: they run on the event loop, never queued behind model calls.
     @app.get("/healthz", summary="Liveness and readiness")
@@ -242,36 +220,23 @@ def create_app(classifier, name: str = "sentiment", max_body_bytes: int = DEFAUL
     metadata_body = {"model_spec": {"name": name, "signature_name": "", "version": VERSION},
                      "metadata": {"signature_def": {"signature_def": {"serving_default": signature}}}}
 
-    @app.get("/v1/models/{model_name}", summary="Model status (TensorFlow Serving format)")
-    async def status(model_name: str):
-        check(model_name)
-        return status_body
+    def get_route(suffix: str, body: dict, summary: str) -> None:
+        """``GET /v1/models/{name}SUFFIX`` and its ``/versions/{version}`` twin, both answering ``body``."""
+        @app.get(f"/v1/models/{{model_name}}{suffix}", summary=summary)
+        async def latest(model_name: str):
+            check(model_name)
+            return body
 
-    @app.get("/v1/models/{model_name}/versions/{version}", summary="Status of one version")
-    async def status_version(model_name: str, version: str):
-        check(model_name, version)
-        return status_body
+        @app.get(f"/v1/models/{{model_name}}/versions/{{version}}{suffix}", summary=f"{summary}, one version")
+        async def versioned(model_name: str, version: str):
+            check(model_name, version)
+            return body
 
-    @app.get("/v1/models/{model_name}/metadata", summary="Signature: a batch of strings in, probabilities out")
-    async def metadata(model_name: str):
-        check(model_name)
-        return metadata_body
-
-    @app.get("/v1/models/{model_name}/versions/{version}/metadata", summary="Signature of one version")
-    async def metadata_version(model_name: str, version: str):
-        check(model_name, version)
-        return metadata_body
+    get_route("", status_body, "Model status (TensorFlow Serving format)")
+    get_route("/metadata", metadata_body, "Signature: a batch of strings in, probabilities out")
 
     async def run_predict(request: Request):
-        # Read the body whatever its content type: TensorFlow Serving does, and `curl -d` sends a form type.
-        raw = await request.body()
-        try:
-            payload = json.loads(raw)
-        except (ValueError, RecursionError) as err:  # JSONDecodeError, bad UTF-8, absurd nesting
-            raise RequestError(400, f"malformed JSON: {str(err)[:200]}") from None
-        if isinstance(payload, dict) and payload.get("signature_name", "serving_default") not in ("serving_default", ""):
-            raise RequestError(400, f"signature_name {payload['signature_name']!r} not found; this model has \"serving_default\"")
-        texts, key = parse_predict_request(payload, max_instances)
+        texts, key = await _read_predict_request(request, max_instances)
         scores = await batcher.predict(texts)
         return {key: [[float(s)] for s in scores]}
 
@@ -288,6 +253,50 @@ def create_app(classifier, name: str = "sentiment", max_body_bytes: int = DEFAUL
         return await run_predict(request)
 
     return BodyLimit(app, max_body_bytes)
+
+
+def _add_error_handlers(app) -> None:
+    """Every error as ``{"error": "..."}`` with its status, as TensorFlow Serving answers."""
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    def error(status: int, message: str) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status)
+
+    @app.exception_handler(RequestError)
+    async def _request_error(request, exc: RequestError):
+        return error(exc.status, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request, exc: HTTPException):
+        return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request, exc):
+        return error(400, "malformed request: " + "; ".join(str(e.get("msg")) for e in exc.errors())[:500])
+
+
+def _check_servable(name: str, model_name: str, version: str | None = None) -> None:
+    """404 in TensorFlow Serving's words unless the URL names this server's model (and version)."""
+    if model_name != name:
+        raise RequestError(404, f"Servable not found for request: Latest({model_name}); this server has \"{name}\"")
+    if version is not None and version != VERSION:
+        raise RequestError(404, f"Servable not found for request: Specific({model_name}, {version}); "
+                                f"this server has version {VERSION}")
+
+
+async def _read_predict_request(request, max_instances: int) -> tuple[list[str], str]:
+    """The texts of a predict request and its response key (see :func:`parse_predict_request`)."""
+    # Read the body whatever its content type: TensorFlow Serving does, and `curl -d` sends a form type.
+    raw = await request.body()
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, bad UTF-8, absurd nesting
+        raise RequestError(400, f"malformed JSON: {str(err)[:200]}") from None
+    if isinstance(payload, dict) and payload.get("signature_name", "serving_default") not in ("serving_default", ""):
+        raise RequestError(400, f"signature_name {payload['signature_name']!r} not found; this model has \"serving_default\"")
+    return parse_predict_request(payload, max_instances)
 
 
 def signature_metadata(classifier) -> dict:
@@ -320,7 +329,7 @@ def main(argv=None) -> int:
 
     import uvicorn
 
-    from .classifier import ModelLoadError, load_classifier
+    from .model_folder import ModelLoadError, load_classifier
 
     try:
         classifier = load_classifier(args.model, compiled=True)  # XLA, shape by shape, in the background

@@ -1,7 +1,8 @@
 """Architecture search with keras-tuner over the project's own builder.
 
-:class:`SentimentHyperModel` is a thin adapter: it maps ``hp`` values onto
-:func:`sentiment.model.build_model`, with every default equal to the default config. The
+:func:`search_space` maps ``hp`` values onto a :class:`~sentiment.config.Config`, every default
+equal to the base config's; :class:`SentimentHyperModel` is a thin adapter that builds and
+compiles each trial from it, and the best trial is retrained from the same function. The
 vectorizer is adapted once per search (not per trial) and the datasets are built once.
 Searches are resumable (rerunning keeps finished trials) and can run as a keras-tuner
 chief/worker cluster (``KERASTUNER_TUNER_ID``, ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT``).
@@ -9,7 +10,9 @@ chief/worker cluster (``KERASTUNER_TUNER_ID``, ``KERASTUNER_ORACLE_IP``, ``KERAS
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import json
 import os
 import time
@@ -18,83 +21,98 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 
-from .config import POOLINGS, Config, ModelConfig
+from . import model_folder
+from .config import POOLINGS, Config
+from .fitting import compile_model
 from .model import build_model
 
 ALGORITHMS = ("hyperband", "bayesian", "random")
-SEARCHED = ("cell", "num_layers", "units", "bidirectional", "residual", "pooling", "dropout",
-            "embedding_dim", "learning_rate", "clipnorm")
-
-
-def _save_json_atomically(path, obj):
-    """keras-tuner's ``utils.save_json``, but a kill mid-write leaves the previous file, not half a JSON.
-
-    keras-tuner writes ``trial.json`` and ``oracle.json`` in place; a search killed while writing
-    one could not be resumed (the rerun fails to parse it). Remote paths (``gs://``) keep the original.
-    """
-    text = json.dumps(obj)
-    if "://" in str(path):
-        return _original_save_json(path, obj)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return text
-
-
-from keras_tuner.src import utils as _kt_utils  # noqa: E402 - patched once, on import
-
-_original_save_json = getattr(_kt_utils.save_json, "__wrapped_original__", _kt_utils.save_json)
-_save_json_atomically.__wrapped_original__ = _original_save_json
-_kt_utils.save_json = _save_json_atomically
 
 
 def _choices(default, options):
     return sorted(set(options) | {default}, key=str)
 
 
-class SentimentHyperModel(kt.HyperModel):
-    """Maps a search space onto ``build_model``; fixed structure in ``__init__``, tunables in ``build``."""
+def search_space(hp: kt.HyperParameters, base: Config) -> Config:
+    """The config a trial's hyperparameters stand for: ``base`` with the searched values set.
 
-    def __init__(self, vocabulary_size: int, defaults: ModelConfig | None = None, **kwargs):
+    The one search space: :class:`SentimentHyperModel` builds each trial from it, and
+    :func:`best_config` reads the best trial through it. Every default is ``base``'s own value, so
+    a trial with default hyperparameters is the base config. Clipping is searched as ``clipnorm``
+    alone (0 = none): the other two clipping modes are not used in a search.
+    """
+    m, t = base.model, base.train
+    model = dataclasses.replace(
+        m,
+        cell=hp.Choice("cell", _choices(m.cell, ["lstm", "gru"]), default=m.cell),
+        num_layers=hp.Int("num_layers", 1, max(4, m.num_layers), default=m.num_layers),
+        units=hp.Choice("units", _choices(m.units, [32, 64, 128]), default=m.units),
+        bidirectional=hp.Boolean("bidirectional", default=m.bidirectional),
+        residual=hp.Boolean("residual", default=m.residual),
+        pooling=hp.Choice("pooling", list(POOLINGS), default=m.pooling),
+        dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=round(m.dropout, 1)),
+        embedding_dim=hp.Choice("embedding_dim", _choices(m.embedding_dim, [64, 128, 256]), default=m.embedding_dim),
+    )
+    clip = hp.Choice("clipnorm", _choices(t.clipnorm or 0.0, [0.0, 1.0, 5.0]), default=t.clipnorm or 0.0)
+    train = dataclasses.replace(
+        t, learning_rate=hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=t.learning_rate),
+        clipnorm=clip or None, global_clipnorm=None, clipvalue=None,
+    )
+    return Config(data=base.data, model=model, train=train)
+
+
+class SentimentHyperModel(kt.HyperModel):
+    """A thin adapter: each trial is ``build_model`` + ``compile_model`` of :func:`search_space`'s config."""
+
+    def __init__(self, vocabulary_size: int, base: Config | None = None, **kwargs):
         super().__init__(**kwargs)
         self.vocabulary_size = vocabulary_size
-        self.defaults = defaults or ModelConfig()
+        self.base = base or Config()
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
-        d = self.defaults
-        clip = hp.Choice("clipnorm", _choices(d.clipnorm or 0.0, [0.0, 1.0, 5.0]), default=d.clipnorm or 0.0)
-        return build_model(
-            self.vocabulary_size,
-            cell=hp.Choice("cell", _choices(d.cell, ["lstm", "gru"]), default=d.cell),
-            num_layers=hp.Int("num_layers", 1, max(4, d.num_layers), default=d.num_layers),
-            units=hp.Choice("units", _choices(d.units, [32, 64, 128]), default=d.units),
-            bidirectional=hp.Boolean("bidirectional", default=d.bidirectional),
-            residual=hp.Boolean("residual", default=d.residual),
-            pooling=hp.Choice("pooling", list(POOLINGS), default=d.pooling),
-            dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=round(d.dropout, 1)),
-            embedding_dim=hp.Choice("embedding_dim", _choices(d.embedding_dim, [64, 128, 256]), default=d.embedding_dim),
-            learning_rate=hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=d.learning_rate),
-            clipnorm=clip or None,
-            # Not searched: kept from the defaults (clipping is searched as clipnorm alone).
-            merge_mode=d.merge_mode, embedding_dropout=d.embedding_dropout,
-            recurrent_dropout=d.recurrent_dropout, weight_decay=d.weight_decay, optimizer=d.optimizer,
-        )
+        config = search_space(hp, self.base)
+        return compile_model(build_model(self.vocabulary_size, config.model), config.train)
 
 
-def model_config_from_hp(values: dict, defaults: ModelConfig) -> ModelConfig:
-    """The :class:`ModelConfig` a trial's hyperparameters stand for (used to retrain the best)."""
-    fields = {k: values[k] for k in SEARCHED if k in values}
-    clip = fields.pop("clipnorm", 0.0) or None
-    base = {k: v for k, v in defaults.__dict__.items() if k not in ("clipnorm", "global_clipnorm", "clipvalue")}
-    base["ensemble"] = ""  # the search is over single models
-    return ModelConfig(**{**base, **fields, "clipnorm": clip})
+@contextlib.contextmanager
+def atomic_tuner_files():
+    """While active, keras-tuner writes ``trial.json``, ``oracle.json`` and its tuner file atomically.
+
+    keras-tuner writes those files in place, so a search killed mid-write could not be resumed
+    (the rerun fails to parse half a JSON). It offers no public hook: ``Trial``, ``Oracle`` and
+    ``Tuner`` all save through ``keras_tuner.src.utils.save_json``. This is the project's one use
+    of a keras-tuner internal for writing: that function is swapped, only for the duration of a
+    search or save of a tuner made by :func:`make_tuner` (see ``TimedTrials``), for one that
+    writes a temporary file and renames it. Remote paths (``gs://``) keep the original.
+    """
+    from keras_tuner.src import utils as kt_utils
+
+    original = kt_utils.save_json
+
+    def save_json(path, obj):
+        if "://" in str(path):
+            return original(path, obj)
+        text = json.dumps(obj)
+        model_folder.write_atomically(path, text)
+        return text
+
+    kt_utils.save_json = save_json
+    try:
+        yield
+    finally:
+        kt_utils.save_json = original
 
 
 class TimedTrials:
-    """Mixin: records each trial's wall time, parameter count and the tuner that ran it."""
+    """Mixin: records each trial's wall time, parameter count and the tuner that ran it; saves atomically."""
+
+    def search(self, *args, **kwargs):
+        with atomic_tuner_files():
+            return super().search(*args, **kwargs)
+
+    def save(self):
+        with atomic_tuner_files():
+            return super().save()
 
     def run_trial(self, trial, *args, **kwargs):
         started = time.perf_counter()
@@ -131,7 +149,8 @@ def make_tuner(algorithm: str, hypermodel: SentimentHyperModel, *, max_trials: i
             # keras-tuner reloads only when its tuner file exists, and first writes that file after
             # the first trial ends: a search killed before then would start over on top of its trials.
             tuner.oracle.reload()
-        settle_reloaded_trials(tuner.oracle)
+        with atomic_tuner_files():
+            settle_reloaded_trials(tuner.oracle)
         tuner.save()
     return tuner
 
@@ -147,17 +166,18 @@ def settle_reloaded_trials(oracle: kt.Oracle) -> None:
     Hyperband, the same bracket entry), and their stale ``trial.json`` is overwritten.
     """
     finished = {"COMPLETED", "FAILED"}
-    queue = [tid for tid in oracle._retry_queue if oracle.trials[tid].status not in finished]
-    settled = [tid for tid in oracle._retry_queue if tid not in queue]
-    for tid in settled:
-        if tid not in oracle.end_order:
-            oracle.end_order.append(tid)
-    unrecorded = [tid for tid in oracle.trials if tid not in oracle.start_order]
+    state = oracle.get_state()  # public API; its keys are keras-tuner's own (Oracle.get_state in 1.4)
+    queue = [tid for tid in state["retry_queue"] if oracle.trials[tid].status not in finished]
+    settled = [tid for tid in state["retry_queue"] if tid not in queue]
+    unrecorded = [tid for tid in oracle.trials if tid not in state["start_order"]]
+    if not settled and not unrecorded:
+        return
+    state["end_order"] += [tid for tid in settled if tid not in state["end_order"]]
+    state["retry_queue"] = queue
     for tid in unrecorded:
         del oracle.trials[tid]
-    if settled or unrecorded:
-        oracle._retry_queue = queue
-        oracle.save()
+    oracle.set_state(state)
+    oracle.save()
 
 
 def leaderboard(tuner) -> list[dict]:
@@ -172,7 +192,7 @@ def leaderboard(tuner) -> list[dict]:
         best_epoch = trial.best_step + 1 if trial.best_step is not None else None
         rows.append({
             "trial": trial.trial_id,
-            **{k: values[k] for k in SEARCHED if k in values},
+            **{k: v for k, v in values.items() if not k.startswith("tuner/")},  # not Hyperband's bookkeeping
             "val_accuracy": round(float(trial.score), 4),
             "best_epoch": best_epoch,
             "seconds": info.get("seconds"),
@@ -205,8 +225,8 @@ def _fmt(value) -> str:
 
 
 def best_config(tuner, base: Config) -> Config:
-    """The base config with the best trial's model settings (data and training settings stay as given)."""
+    """The config of the best trial (data and the unsearched settings stay as ``base`` has them)."""
     best = tuner.oracle.get_best_trials(1)
     if not best:
         raise RuntimeError("the search has no completed trial")
-    return Config(data=base.data, model=model_config_from_hp(best[0].hyperparameters.values, base.model), train=base.train)
+    return search_space(best[0].hyperparameters.copy(), base)

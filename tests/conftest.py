@@ -17,6 +17,9 @@ FIXTURE = ROOT / "tests" / "fixtures" / "aclImdb"
 FULL_ARCHIVE = ROOT.parent / "shared" / "data" / "aclImdb_v1.tar.gz"
 SHIPPED_MODEL = ROOT / "saved_models" / "default"
 
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+"""Environment of the commands that tests run in a child process (``python -m training.train``, ...)."""
+
 TINY_MODEL = dict(units=4, embedding_dim=4, num_layers=1, dropout=0.0)
 """Model settings small enough for a train step in well under a second."""
 
@@ -37,14 +40,14 @@ def free_port() -> int:
 
 def wait_healthy(url: str, process, timeout: float = 120) -> None:
     """Wait until GET ``url`` answers 200; fail with the process's output if it dies or the time runs out."""
-    deadline = time.time() + timeout
+    deadline = time.monotonic() + timeout  # monotonic: a clock adjustment cannot end the wait early
     while True:
         try:
             if urllib.request.urlopen(url, timeout=1).status == 200:
                 return
         except OSError:
             pass
-        if process.poll() is not None or time.time() > deadline:
+        if process.poll() is not None or time.monotonic() > deadline:
             output = process.stdout.read().decode(errors="replace")[-3000:] if process.stdout else ""
             pytest.fail(f"{url} did not become healthy (exit code {process.poll()}): {output}")
         time.sleep(0.2)

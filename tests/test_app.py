@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 import numpy as np
 
 from conftest import ROOT
-from sentiment.classifier import load_classifier
+from sentiment.model_folder import load_classifier
 
 TIMEOUT = 120  # TensorFlow's first call on 2 cores
 

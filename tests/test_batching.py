@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from sentiment.classifier import CALL_COST, STEP_COST, load_classifier, plan_batches
+from sentiment.classifier import CALL_COST, STEP_COST, plan_batches
+from sentiment.model_folder import load_classifier
 
 
 def cost(sorted_lengths, sizes):
@@ -92,9 +93,9 @@ def test_compiled_path_matches_the_graph_path_before_and_after_compilation(train
 
 
 def test_compiled_shapes_are_few():
-    from sentiment.classifier import _CompiledCore
+    from sentiment.compiled import CompiledCore
 
-    assert [_CompiledCore.width(n) for n in (1, 4, 5, 9, 17, 32, 33, 64, 65, 800)] == [4, 4, 8, 16, 32, 32, 64, 64, 96, 800]
+    assert [CompiledCore.width(n) for n in (1, 4, 5, 9, 17, 32, 33, 64, 65, 800)] == [4, 4, 8, 16, 32, 32, 64, 64, 96, 800]
 
 
 def test_a_shape_that_does_not_compile_falls_back_to_the_graph_for_good(trained_model):
@@ -128,3 +129,22 @@ def test_a_model_of_another_layout_runs_as_one_graph():
     assert not classifier.compiled
     p = classifier.predict(["a great film", "an awful film", ""])
     assert p.shape == (3,) and np.all((p > 0) & (p < 1))
+
+
+def test_submit_queues_on_the_classifier_thread_and_predict_there_does_not_wait_on_itself(trained_model):
+    import threading
+
+    classifier = load_classifier(trained_model)
+    texts = mixed_texts(10)
+    expected = classifier.predict(texts)
+    future = classifier.submit(texts)
+    np.testing.assert_allclose(future.result(timeout=600), expected, atol=1e-6)
+    with pytest.raises(TypeError, match=r"texts\[1\] is int"):
+        classifier.submit(["fine", 3])  # bad arguments fail at once, not in the future
+
+    def on_worker():  # a call made on the classifier's own thread runs there and then
+        return threading.current_thread().name, classifier.predict(texts)
+
+    name, scores = classifier._thread.submit(on_worker).result(timeout=600)
+    assert name.startswith("classifier")
+    np.testing.assert_allclose(scores, expected, atol=1e-6)

@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks import throughput
 from conftest import FIXTURE
-from sentiment.classifier import load_classifier
+from sentiment.model_folder import load_classifier
 
 
 def test_models_take_turns_and_the_table_gives_medians_and_ratios(trained_model, tmp_path, capsys):

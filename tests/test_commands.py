@@ -6,15 +6,14 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 from conftest import FIXTURE, ROOT, tiny_overrides
-from sentiment.classifier import load_classifier
+from sentiment.model_folder import load_classifier
 from sentiment.data import load_split
-from sentiment.training import read_history
+from sentiment.history import read_history
 from training import evaluate, train
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
@@ -26,7 +25,9 @@ def run(*args, input=None, timeout=300):
 
 def test_train_writes_a_complete_model_folder(trained_model):
     names = {p.name for p in trained_model.iterdir()}
-    assert names == {"model.keras", "config.json", "metrics.json", "history.csv", "curves.png", "command.txt"}
+    assert names == {"model.keras", "config.json", "metrics.json", "history.csv", "curves.png", "command.txt", "README.md"}
+    card = (trained_model / "README.md").read_text()  # the model card: recipe, figures, limits
+    assert "training.train" in card and "Limits" in card
     metrics = json.loads((trained_model / "metrics.json").read_text())
     for key in ("epochs", "training_seconds", "parameters", "vocabulary_size"):
         assert metrics[key] > 0
@@ -128,32 +129,41 @@ def test_bad_data_path_fails_before_training(tmp_path, capsys):
     assert "data path not found" in capsys.readouterr().err
 
 
+KILL_AFTER_EPOCH = """
+import os, signal, sys
+import keras
+import sentiment.fitting as fitting
+
+class KillAfter(keras.callbacks.Callback):  # runs after the backup callback: epoch {n} is on disk, then SIGKILL
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == {n}:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+callbacks = fitting._callbacks
+fitting._callbacks = lambda *args, **kwargs: [*callbacks(*args, **kwargs), KillAfter()]
+from training import train
+sys.exit(train.main(sys.argv[1:]))
+"""
+
+
 def test_rerun_after_sigkill_resumes(tmp_path):
-    """Kill training for real after its first epoch; the same command continues, not restarts."""
-    EPOCHS = 15  # noqa: N806 - enough that the kill lands mid-run even on a fast machine
+    """Kill training for real (SIGKILL) right after its second epoch is backed up; the same command continues."""
+    EPOCHS, KILLED_AFTER = 5, 2  # noqa: N806
     out, work = tmp_path / "model", tmp_path / "work"
-    command = ["-m", "training.train", "--data", str(FIXTURE), "--out", str(out), "--work-dir", str(work),
-               "--no-test", *tiny_overrides(epochs=EPOCHS, patience=EPOCHS, max_length=200)]
-    process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=ENV,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    backup = work / "backup" / "training_metadata.json"  # written once an epoch is backed up
-    deadline = time.time() + 240
-    while time.time() < deadline and not backup.exists():
-        time.sleep(0.1)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    done_before = len(read_history(work / "history.csv"))
-    assert 1 <= done_before < EPOCHS, "the kill should land in the middle of training"
+    arguments = ["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(work),
+                 "--no-test", *tiny_overrides(epochs=EPOCHS, patience=EPOCHS, max_length=200)]
+    killed = run("-c", KILL_AFTER_EPOCH.replace("{n}", str(KILLED_AFTER)), *arguments)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    assert len(read_history(work / "history.csv")) == KILLED_AFTER
     assert not out.exists()
 
-    result = run(*command)
+    result = run("-m", "training.train", *arguments)
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     history = read_history(out / "history.csv")
     assert [int(row["epoch"]) for row in history] == list(range(EPOCHS))
-    # The resumed run started after the last backed-up epoch (at most the one being written at the kill).
+    # The resumed run started after the last backed-up epoch.
     logged = result.stdout.decode() + result.stderr.decode()
-    first = int(re.search(rf"Epoch (\d+)/{EPOCHS}", logged).group(1))
-    assert 2 <= first <= done_before + 1
+    assert int(re.search(rf"Epoch (\d+)/{EPOCHS}", logged).group(1)) == KILLED_AFTER + 1
     assert json.loads((out / "metrics.json").read_text())["epochs"] == EPOCHS
 
 
@@ -205,18 +215,6 @@ def test_mirrored_strategy_trains(tmp_path):
     assert load_classifier(out).predict(["wonderful"]).shape == (1,)
 
 
-def test_cosine_learning_rate_schedule_is_applied_and_logged(tmp_path):
-    out = tmp_path / "m"
-    code = train.main(["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(tmp_path / "work"), "--quiet",
-                       *tiny_overrides(epochs=3, patience=3, learning_rate=0.01, lr_schedule="cosine")])
-    assert code == 0
-    rates = [float(row["learning_rate"]) for row in read_history(out / "history.csv")]
-    assert len(rates) == 3 and 0.01 > rates[0] > rates[1] > rates[2] >= 0
-    assert json.loads((out / "config.json").read_text())["train"]["lr_schedule"] == "cosine"
-    with pytest.raises(SystemExit):  # a usage error that names the setting and its choices
-        train.main(["--data", str(FIXTURE), "--out", str(tmp_path / "x"), "--lr-schedule", "step"])
-
-
 def test_none_is_a_name_for_name_fields_and_clears_numbers():
     from sentiment.cli import config_from_args
 
@@ -225,4 +223,4 @@ def test_none_is_a_name_for_name_fields_and_clears_numbers():
                               "--global-clipnorm", "none", "--word-vectors", "none"])
     config = config_from_args(args, parser)
     assert config.train.teacher == "none" and config.train.word_vectors == "none"
-    assert config.model.global_clipnorm is None
+    assert config.train.global_clipnorm is None

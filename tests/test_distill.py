@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURE, ROOT
-from sentiment.classifier import load_classifier
 from sentiment.config import Config, TrainConfig
 from sentiment.data import load_split
+from sentiment.distill import soft_labels
+from sentiment.history import read_history
+from sentiment.model_folder import load_classifier
 from sentiment.nbsvm import NBSVM
-from sentiment.training import RunFolder, TrainingError, distillation_labels, read_history, train
+from sentiment.runs import RunFolder, TrainingError
+from sentiment.training import train
 
 POSITIVE = ["a great film, wonderful acting", "wonderful story and great music", "great fun, loved it",
             "loved the wonderful cast", "a great and moving story"]
@@ -84,7 +87,7 @@ def test_soft_labels_are_kept_so_a_rerun_does_not_train_the_teacher_again(tmp_pa
     val_set = load_split(str(FIXTURE), "validation", validation_fraction=0.25)
     texts = POSITIVE + NEGATIVE
 
-    first = distillation_labels(run, tiny_config(), {"rnn": fit_teacher}, train_set, val_set, lambda: texts, verbose=0)
+    first = soft_labels(run, tiny_config(), fit_teacher, train_set, val_set, texts)
     assert teacher.fits == 1
     soft = first.pop("soft_labels")
     assert soft.shape == (10,) and np.all((soft > 0) & (soft < 1))
@@ -92,59 +95,26 @@ def test_soft_labels_are_kept_so_a_rerun_does_not_train_the_teacher_again(tmp_pa
     nbsvm = NBSVM().fit(train_set.texts, train_set.labels).predict_proba(texts)
     np.testing.assert_allclose(soft, (teacher.predict(texts) + nbsvm) / 2, atol=1e-6)
 
-    again = distillation_labels(run, tiny_config(), {"rnn": fit_teacher}, train_set, val_set, lambda: texts, verbose=0)
+    again = soft_labels(run, tiny_config(), fit_teacher, train_set, val_set, texts)
     assert teacher.fits == 1  # reused, not trained again
     np.testing.assert_array_equal(again.pop("soft_labels"), soft)
     assert again == first
 
     # Other unlabelled reviews under the same run: the stored labels do not fit them, so label again.
     changed = texts[:-1] + ["a great film"]
-    third = distillation_labels(run, tiny_config(), {"rnn": fit_teacher}, train_set, val_set, lambda: changed, verbose=0)
+    third = soft_labels(run, tiny_config(), fit_teacher, train_set, val_set, changed)
     assert teacher.fits == 2 and third["unlabelled_sha256"] != first["unlabelled_sha256"]
     assert third["soft_labels"][-1] > 0.5
     with pytest.raises(TrainingError, match="unlabelled"):
-        distillation_labels(run, tiny_config(), {"rnn": fit_teacher}, train_set, val_set, lambda: [], verbose=0)
+        soft_labels(run, tiny_config(), fit_teacher, train_set, val_set, [])
     (run.folder / ".tmp-123-soft_labels.npy").write_bytes(b"half")  # a kill mid-write leaves this
     run.finish()
     assert not (tmp_path / "work").exists()  # soft_labels.npy and teacher.json are the run's own files
 
 
-def test_two_recurrent_teachers_and_the_nbsvm_are_averaged_equally(tmp_path):
-    run = RunFolder(tmp_path / "work")
-    run.start("fingerprint", {})
-    lstm, gru = CountingTeacher(0.9), CountingTeacher(0.6)
-    train_set = load_split(str(FIXTURE), "train", validation_fraction=0.25)
-    val_set = load_split(str(FIXTURE), "validation", validation_fraction=0.25)
-    texts = POSITIVE + NEGATIVE
-    config = tiny_config(teacher="lstm+gru+nbsvm")
-    labels = distillation_labels(run, config, {"lstm": lambda: lstm, "gru": lambda: gru}, train_set, val_set,
-                                 lambda: texts, verbose=0)
-    nbsvm = NBSVM().fit(train_set.texts, train_set.labels).predict_proba(texts)
-    np.testing.assert_allclose(labels["soft_labels"], (lstm.predict(texts) + gru.predict(texts) + nbsvm) / 3, atol=1e-6)
-    assert labels["kind"] == "lstm+gru+nbsvm"
-    assert set(labels["validation_accuracy"]) == {"lstm", "gru", "nbsvm", "average"}
-
-
-def test_lstm_and_gru_teachers_train_and_log_their_epochs(tmp_path):
-    out = tmp_path / "student"
-    metrics = train(tiny_config(teacher="lstm+gru+nbsvm", epochs=1), str(FIXTURE), out, work_dir=tmp_path / "work",
-                    verbose=0)
-    assert set(metrics["teacher"]["validation_accuracy"]) == {"lstm", "gru", "nbsvm", "average"}
-    assert metrics["teacher"]["rnn_epochs"] == 2
-    members = [row["member"] for row in read_history(out / "history.csv")]
-    assert members == ["teacher-lstm", "teacher-gru", "student"]
-    assert not (tmp_path / "work").exists()
-
-
-def test_teacher_refuses_an_ensemble_and_multi_worker_before_anything_is_written(tmp_path):
-    with pytest.raises(ValueError, match="does not combine with ensemble"):
-        Config.from_dict({**json.loads(tiny_config().to_json()),
-                          "model": {"units": 4, "embedding_dim": 8, "ensemble": "lstm,gru"}})
+def test_teacher_refuses_multi_worker_before_anything_is_written(tmp_path):
     with pytest.raises(TrainingError, match="multi_worker"):
         train(tiny_config(), str(FIXTURE), tmp_path / "m", work_dir=tmp_path / "work", verbose=0, strategy="multi_worker")
-    with pytest.raises(TrainingError, match="lr-schedule cosine works with"):
-        train(tiny_config(teacher="none", lr_schedule="cosine"), str(FIXTURE), tmp_path / "m", work_dir=tmp_path / "work",
-              verbose=0, strategy="multi_worker")
     assert not (tmp_path / "work").exists() and not (tmp_path / "m").exists()
 
 
@@ -154,27 +124,10 @@ def test_default_recipe_distils():
 
 
 def test_training_accuracy_counts_soft_targets_by_their_side_of_one_half():
-    from sentiment.model import side_accuracy
+    from sentiment.fitting import side_accuracy
 
     hits = side_accuracy(np.asarray([0.8, 0.2, 1.0, 0.0, 0.3]), np.asarray([[0.6], [0.7], [0.9], [0.4], [0.2]]))
     np.testing.assert_array_equal(np.asarray(hits), [1, 0, 1, 1, 1])
-
-
-@pytest.mark.parametrize("student_init", ["teacher", "fresh"])
-def test_student_starts_from_the_teachers_best_weights_when_asked(tmp_path, student_init):
-    # With a learning rate of 1e-12 nothing moves: a student started from the teacher scores exactly what the
-    # teacher's best epoch scored on validation; a fresh student does not.
-    config = tiny_config(epochs=1, student_init=student_init).replace(learning_rate=1e-12)
-    out = tmp_path / "student"
-    train(config, str(FIXTURE), out, work_dir=tmp_path / "work", verbose=0)
-    rows = read_history(out / "history.csv")
-    teacher = [float(r["val_loss"]) for r in rows if r["member"] == "teacher"]
-    student = [float(r["val_loss"]) for r in rows if r["member"] == "student"]
-    assert len(teacher) == len(student) == 1
-    if student_init == "teacher":
-        assert student[0] == pytest.approx(teacher[0], rel=1e-4)
-    else:
-        assert abs(student[0] - teacher[0]) > 1e-3
 
 
 def test_a_wider_teacher_labels_for_a_narrower_student(tmp_path):
@@ -194,16 +147,3 @@ def test_teacher_units_is_validated():
         TrainConfig(teacher_units=-1)
     with pytest.raises(ValueError, match="--teacher rnn\\+nbsvm"):
         TrainConfig(teacher_units=64)
-    with pytest.raises(ValueError, match="same width"):
-        tiny_config(teacher_units=12, student_init="teacher")
-    assert tiny_config(teacher_units=4, student_init="teacher").train.teacher_units == 4
-
-
-def test_student_init_is_validated():
-    assert TrainConfig().student_init == "fresh"
-    with pytest.raises(ValueError, match="student_init"):
-        TrainConfig(student_init="bert")
-    with pytest.raises(ValueError, match="--teacher rnn\\+nbsvm"):
-        TrainConfig(student_init="teacher", teacher="lstm+gru+nbsvm")
-    with pytest.raises(ValueError, match="--teacher rnn\\+nbsvm"):
-        TrainConfig(student_init="teacher")

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import FIXTURE, ROOT, free_port, tiny_overrides
-from sentiment.classifier import load_classifier
+from sentiment.model_folder import load_classifier
 from sentiment.distributed import cluster_spec, weights_digest
 from test_commands import ENV
 

@@ -1,7 +1,7 @@
 import pytest
 
-from sentiment.classifier import load_classifier
 from sentiment.explain import explain, highlight_html, token_count
+from sentiment.model_folder import load_classifier
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import numpy as np
 import tensorflow as tf
 
 from conftest import FIXTURE
-from sentiment.classifier import load_classifier
 from sentiment.data import read_official_split
+from sentiment.model_folder import load_classifier
 from training import export
 
 

@@ -1,10 +1,11 @@
 """Faults injected for real: SIGKILL while a model folder is being saved.
 
-The training command runs in a child process whose ``sentiment.artifact`` is wrapped so that
-the process kills itself (SIGKILL, no cleanup) at a precise point of the save: after the new
-``model.keras`` is written into the temporary folder, or between setting the old folder aside
-and moving the new one in. The previous model must load afterwards, and rerunning the same
-command must finish the save and leave no leftovers.
+The training command runs in a child process whose ``sentiment.model_folder`` is wrapped so
+that the process kills itself (SIGKILL, no cleanup) at a precise point of the save: after the
+new ``model.keras`` is written into the temporary folder, or between setting the old folder
+aside and moving the new one in. The previous model must load afterwards without the load
+changing the disk, and rerunning the same command must finish the save (putting back the
+set-aside folder first) and leave no leftovers.
 """
 
 import json
@@ -16,33 +17,30 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import FIXTURE, ROOT, tiny_overrides
-from sentiment.classifier import load_classifier
-from test_commands import ENV
+from conftest import ENV, FIXTURE, ROOT, tiny_overrides
+from sentiment.model_folder import load_classifier
 
 KILLER = r"""
 import os, signal, sys
-import sentiment.artifact as artifact
+import sentiment.model_folder as model_folder
 point = sys.argv[1]
-original_write_folder, original_replace = artifact.write_folder, os.replace
+original_save_folder, original_replace = model_folder.save_folder, os.replace
 
-def write_folder(out, write):
+def save_folder(out, write):
     def killing_write(folder):
         write(folder)
         if point == "after-write":
             os.kill(os.getpid(), signal.SIGKILL)
-    return original_write_folder(out, killing_write)
+    return original_save_folder(out, killing_write)
 
-calls = []
 def replace(src, dst):
-    calls.append((src, dst))
     if point == "between-renames" and ".old-" in str(dst):  # the old folder was just set aside
         original_replace(src, dst)
         os.kill(os.getpid(), signal.SIGKILL)
     return original_replace(src, dst)
 
-artifact.write_folder = write_folder
-artifact.os.replace = replace
+model_folder.save_folder = save_folder
+model_folder.os.replace = replace
 sys.argv = ["training.train"] + sys.argv[2:]
 from training import train
 sys.exit(train.main(sys.argv[1:]))
@@ -56,6 +54,11 @@ def place_previous_model(trained_model, out):
     """Put a trained model at ``out``; return its predictions on TEXTS, to compare after the fault."""
     shutil.copytree(trained_model, out)
     return load_classifier(out).predict(TEXTS)
+
+
+def snapshot(folder) -> list[tuple[str, int]]:
+    """Every path under ``folder`` with its size: what must not change when a model is only loaded."""
+    return sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*"))
 
 
 def retrain_arguments(out, tmp_path) -> list[str]:
@@ -77,8 +80,18 @@ def test_kill_while_saving_keeps_the_previous_model(trained_model, tmp_path, poi
     leftovers = [p.name for p in models.iterdir() if p.name != "tiny"]
     assert leftovers, "the kill should leave a half-done save behind"
 
-    # The previous model is intact and loads (putting back a folder set aside by the killed save).
-    np.testing.assert_allclose(load_classifier(out).predict(TEXTS), before, atol=1e-6)
+    # The previous model is intact and loads: in place, or where the killed save set it aside,
+    # read there without renaming anything (loading never changes the disk).
+    disk = snapshot(models)
+    if point == "between-renames":
+        assert not out.exists()
+        with pytest.warns(RuntimeWarning, match="set(ting)? the previous model aside"):
+            after_kill = load_classifier(out)
+        assert after_kill.path.name.startswith(".tiny.old-")
+    else:
+        after_kill = load_classifier(out)
+    np.testing.assert_allclose(after_kill.predict(TEXTS), before, atol=1e-6)
+    assert snapshot(models) == disk
 
     # The same command again finishes the save (training resumes from the run folder) and cleans up.
     rerun = subprocess.run([sys.executable, "-m", "training.train", *command], cwd=ROOT, env=ENV,
@@ -122,8 +135,8 @@ def test_nearly_full_disk_is_refused_before_training(small_disk, tmp_path, capsy
 
 SAVE_ON_A_FULL_DISK = r"""
 import sys
-import sentiment.training
-sentiment.training.MIN_FREE_BYTES = 0  # let it start; the disk fills up while saving
+import sentiment.runs
+sentiment.runs.MIN_FREE_BYTES = 0  # let it start; the disk fills up while saving
 from training import train
 sys.exit(train.main(sys.argv[1:]))
 """

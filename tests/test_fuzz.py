@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from sentiment import predict
-from sentiment.classifier import load_classifier
+from sentiment.model_folder import load_classifier
 from sentiment.serve import create_app
 
 EDGE_CASES = [

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from sentiment.config import TrainConfig
+from sentiment.fitting import compile_model
 from sentiment.gradients import layer_gradient_norms, time_step_gradient_norms
 from sentiment.model import build_model
 
@@ -22,7 +24,7 @@ def long_range_task(n=64, seed=0):
 
 def test_norms_are_finite_and_non_zero():
     keras.utils.set_random_seed(0)
-    model = build_model(20, cell="lstm", num_layers=2, units=8, embedding_dim=8, residual=True, compile=False)
+    model = build_model(20, cell="lstm", num_layers=2, units=8, embedding_dim=8, residual=True)
     ids, labels = long_range_task()
     norms = layer_gradient_norms(model, ids, labels)
     assert {"embedding", "bidirectional_1", "bidirectional_2", "probability"} <= set(norms)
@@ -40,8 +42,7 @@ def test_first_step_gradient_relative_to_last_step_is_measured_per_cell():
     ratios = {}
     for cell in ("rnn", "lstm"):
         keras.utils.set_random_seed(1)
-        model = build_model(20, cell=cell, bidirectional=False, units=16, embedding_dim=8, pooling="last",
-                            dropout=0.0, compile=False)
+        model = build_model(20, cell=cell, bidirectional=False, units=16, embedding_dim=8, pooling="last", dropout=0.0)
         steps = time_step_gradient_norms(model, ids, labels)
         ratios[cell] = steps[0] / steps[-1]
     assert ratios["rnn"] > 100 * ratios["lstm"], ratios
@@ -49,7 +50,7 @@ def test_first_step_gradient_relative_to_last_step_is_measured_per_cell():
 
 def test_padded_steps_get_no_gradient():
     keras.utils.set_random_seed(0)
-    model = build_model(20, units=4, embedding_dim=4, compile=False)
+    model = build_model(20, units=4, embedding_dim=4)
     steps = time_step_gradient_norms(model, np.array([[5, 6, 7, 0, 0]]), np.array([1.0]))
     assert np.all(steps[:3] > 0) and np.all(steps[3:] == 0)
 
@@ -58,7 +59,7 @@ def test_clipping_bounds_the_applied_update():
     """With global_clipnorm the gradient that reaches Adam has norm at most the threshold,
     even for a loss scaled to explode."""
     keras.utils.set_random_seed(0)
-    model = build_model(20, cell="rnn", units=8, embedding_dim=8, global_clipnorm=0.5)
+    model = compile_model(build_model(20, cell="rnn", units=8, embedding_dim=8), TrainConfig(global_clipnorm=0.5))
     ids, labels = long_range_task(8)
     with tf.GradientTape() as tape:
         loss = 1e6 * tf.reduce_mean(keras.losses.binary_crossentropy(labels.reshape(-1, 1), model(ids, training=True)))
@@ -77,8 +78,7 @@ def test_plain_rnn_vanishes_below_radius_one_and_gated_cells_do_not_vanish_as_fa
     ratios = {}
     for name, cell, radius in (("rnn 0.5", "rnn", 0.5), ("rnn 1.0", "rnn", 1.0), ("lstm", "lstm", None)):
         keras.utils.set_random_seed(1)
-        model = build_model(20, cell=cell, bidirectional=False, units=16, embedding_dim=8, pooling="last",
-                            dropout=0.0, compile=False)
+        model = build_model(20, cell=cell, bidirectional=False, units=16, embedding_dim=8, pooling="last", dropout=0.0)
         if radius is not None:
             set_recurrent_spectral_radius(model, "rnn_1", radius)
             assert spectral_radius(model.get_layer("rnn_1").cell.recurrent_kernel.numpy()) == pytest.approx(radius)
@@ -93,7 +93,8 @@ def test_gradient_monitor_records_real_steps_and_clipping(tmp_path):
     from sentiment.gradients import GradientMonitor, plot_gradients
 
     keras.utils.set_random_seed(0)
-    model = build_model(20, cell="rnn", bidirectional=False, units=8, embedding_dim=8, global_clipnorm=1e-3)
+    model = compile_model(build_model(20, cell="rnn", bidirectional=False, units=8, embedding_dim=8),
+                          TrainConfig(global_clipnorm=1e-3))
     ids, labels = long_range_task(64)
     monitor = GradientMonitor(tmp_path / "g.csv", every=2, probe=(ids[:4], labels[:4]), time_csv_path=tmp_path / "t.csv")
     model.fit(ids, labels, batch_size=8, epochs=1, callbacks=[monitor], verbose=0)
@@ -109,7 +110,7 @@ def test_gradient_monitor_records_real_steps_and_clipping(tmp_path):
     assert (tmp_path / "g.png").stat().st_size > 1000
 
     keras.utils.set_random_seed(0)  # without clipping nothing is clipped
-    model = build_model(20, cell="rnn", bidirectional=False, units=8, embedding_dim=8)
+    model = compile_model(build_model(20, cell="rnn", bidirectional=False, units=8, embedding_dim=8), TrainConfig())
     monitor = GradientMonitor(tmp_path / "g2.csv", every=4)
     model.fit(ids, labels, batch_size=8, epochs=1, callbacks=[monitor], verbose=0)
     assert monitor.rows[-1]["clipped_fraction"] == 0.0

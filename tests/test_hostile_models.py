@@ -7,7 +7,7 @@ import zipfile
 import keras
 import pytest
 
-from sentiment.classifier import ModelLoadError, load_classifier
+from sentiment.model_folder import ModelLoadError, load_classifier
 
 
 def rewrite_config(src, dst, change):

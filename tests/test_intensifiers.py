@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURE
-from sentiment.classifier import load_classifier
+from sentiment.model_folder import load_classifier
 from sentiment.config import Config, TrainConfig
 from sentiment.intensifiers import INTENSIFIERS, WORDNET_DIR, swap_intensifiers, wordnet_intensifiers
 from sentiment.training import train

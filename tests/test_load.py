@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, free_port, wait_healthy
-from sentiment.classifier import load_classifier
+from sentiment.model_folder import load_classifier
 
 CLIENTS, REQUESTS = 32, 200
 GOOD = ["wonderful superb film", "awful dull waste", "the plot was moving", "boring", "great " * 50, "ça été génial 🎬"]

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import FIXTURE
-from sentiment.config import CELLS, POOLINGS
+from sentiment.config import CELLS, POOLINGS, ModelConfig, TrainConfig
+from sentiment.fitting import compile_model
 from sentiment.layers import TokenWindow
 from sentiment.data import read_official_split
 from sentiment.model import build_model, end_to_end
@@ -32,8 +33,8 @@ def vectorizer(fixture_reviews):
 def test_every_variant_trains_a_step_and_round_trips(cell, bidirectional, residual, pooling, vectorizer, fixture_reviews, tmp_path):
     keras.utils.set_random_seed(0)
     model = build_model(vectorizer.vocabulary_size(), cell=cell, num_layers=2, units=3, embedding_dim=4,
-                        bidirectional=bidirectional, residual=residual, pooling=pooling, dropout=0.1,
-                        global_clipnorm=1.0)
+                        bidirectional=bidirectional, residual=residual, pooling=pooling, dropout=0.1)
+    compile_model(model, TrainConfig(global_clipnorm=1.0))
     texts = fixture_reviews.texts[:8]
     ids = TokenWindow(MAX_LENGTH)(vectorizer(tf.constant(texts)))
     before = [w.numpy().copy() for w in model.trainable_weights]
@@ -52,7 +53,7 @@ def test_every_variant_trains_a_step_and_round_trips(cell, bidirectional, residu
 
 
 def test_residual_projects_where_widths_differ():
-    model = build_model(50, num_layers=3, units=5, embedding_dim=7, bidirectional=True, residual=True, compile=False)
+    model = build_model(50, num_layers=3, units=5, embedding_dim=7, bidirectional=True, residual=True)
     names = [layer.name for layer in model.layers]
     assert "projection_1" in names  # embedding (7) -> 2 x 5
     assert "projection_2" not in names and "residual_3" in names  # 10 -> 10: identity skip
@@ -62,8 +63,7 @@ def test_padding_does_not_change_a_prediction(vectorizer):
     """Masking works: a short review scores the same alone and batched next to a long one."""
     for cell, pooling in [("lstm", "max_mean"), ("gru", "last"), ("rnn", "mean")]:
         model = end_to_end(vectorizer, build_model(vectorizer.vocabulary_size(), cell=cell, pooling=pooling,
-                                                   units=3, embedding_dim=4, num_layers=2, residual=True,
-                                                   compile=False), MAX_LENGTH)
+                                                   units=3, embedding_dim=4, num_layers=2, residual=True), MAX_LENGTH)
         short, long = "great movie", " ".join(["dull plot"] * 10)
         alone = model(tf.constant([short])).numpy()[0, 0]
         batched = model(tf.constant([short, long])).numpy()[0, 0]
@@ -71,18 +71,36 @@ def test_padding_does_not_change_a_prediction(vectorizer):
 
 
 def test_too_long_reviews_are_cut_to_max_length(vectorizer):
-    model = end_to_end(vectorizer, build_model(vectorizer.vocabulary_size(), units=3, embedding_dim=4, compile=False), 5)
+    model = end_to_end(vectorizer, build_model(vectorizer.vocabulary_size(), units=3, embedding_dim=4), 5)
     head = "wonderful great loved superb moving"
     np.testing.assert_allclose(model(tf.constant([head])).numpy(), model(tf.constant([head + " awful" * 50])).numpy(), atol=1e-6)
 
 
-def test_clipping_options_reach_the_optimizer():
-    assert build_model(50, global_clipnorm=0.5).optimizer.global_clipnorm == 0.5
-    assert build_model(50, clipvalue=0.1).optimizer.clipvalue == 0.1
+def test_clipping_options_reach_the_optimizer_where_the_model_is_compiled():
+    assert compile_model(build_model(50), TrainConfig(global_clipnorm=0.5)).optimizer.global_clipnorm == 0.5
+    assert compile_model(build_model(50), TrainConfig(clipvalue=0.1)).optimizer.clipvalue == 0.1
     with pytest.raises(ValueError, match="at most one of"):
-        build_model(50, clipnorm=1.0, global_clipnorm=1.0)
+        TrainConfig(clipnorm=1.0, global_clipnorm=1.0)
+
+
+def test_the_builder_takes_architecture_only_and_never_compiles():
+    model = build_model(50, units=3, embedding_dim=4)
+    assert not model.compiled and getattr(model, "optimizer", None) is None
+    for training_argument in ("learning_rate", "global_clipnorm", "optimizer", "compile"):
+        with pytest.raises(TypeError, match="fields of ModelConfig"):
+            build_model(50, **{training_argument: 1})
+
+
+def test_the_dataclass_holds_the_defaults_and_a_config_or_keywords_build_the_same_model():
+    config = ModelConfig(cell="lstm", units=3, embedding_dim=4, num_layers=2)
+    by_config, by_keywords = build_model(50, config), build_model(50, cell="lstm", units=3, embedding_dim=4, num_layers=2)
+    assert [layer.name for layer in by_config.layers] == [layer.name for layer in by_keywords.layers]
+    assert by_config.count_params() == by_keywords.count_params()
+    assert build_model(50, config, units=5).count_params() != by_config.count_params()  # keywords override
+    with pytest.raises(ValueError, match="cell"):
+        build_model(50, cell="transformer")
 
 
 def test_deep_stack_builds():
-    model = build_model(50, num_layers=8, units=2, embedding_dim=4, residual=True, cell="lstm", compile=False)
+    model = build_model(50, num_layers=8, units=2, embedding_dim=4, residual=True, cell="lstm")
     assert sum("bidirectional" in layer.name for layer in model.layers) == 8

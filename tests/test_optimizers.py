@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from sentiment.config import TrainConfig
+from sentiment.fitting import compile_model
 from sentiment.model import build_model
 from sentiment.optimizers import DenseAdam, LazyAdam
 
@@ -70,19 +72,20 @@ def test_lazy_adam_leaves_rows_of_absent_words_alone_and_dense_adam_moves_them()
         assert np.abs(untouched - after_first[7:]).max() == 0.0  # never in a batch: no gradient, no moment
 
 
-def test_builder_picks_the_optimizer_and_rejects_unknown_names():
-    assert type(build_model(50).optimizer) is DenseAdam
-    lazy = build_model(50, optimizer="lazy_adam", clipnorm=2.0, weight_decay=0.01)
+def test_training_config_picks_the_optimizer_and_rejects_unknown_names():
+    assert type(compile_model(build_model(50), TrainConfig()).optimizer) is DenseAdam
+    lazy = compile_model(build_model(50), TrainConfig(optimizer="lazy_adam", clipnorm=2.0, weight_decay=0.01))
     assert type(lazy.optimizer) is LazyAdam
     assert lazy.optimizer.clipnorm == 2.0 and lazy.optimizer.weight_decay == 0.01
     assert lazy.jit_compile is False  # tf.unique cannot be XLA-compiled
     with pytest.raises(ValueError, match="optimizer.*one of"):
-        build_model(50, optimizer="sgd")
+        TrainConfig(optimizer="sgd")
 
 
 def test_lazy_adam_trains_the_builder_model():
     keras.utils.set_random_seed(0)
-    model = build_model(30, optimizer="lazy_adam", units=4, embedding_dim=8, global_clipnorm=1.0, learning_rate=0.05)
+    model = compile_model(build_model(30, units=4, embedding_dim=8),
+                          TrainConfig(optimizer="lazy_adam", global_clipnorm=1.0, learning_rate=0.05))
     ids = np.random.default_rng(0).integers(2, 30, size=(16, 12))
     labels = (ids[:, :1] % 2).astype("float32")  # label = parity of the first word
     first = model.evaluate(ids, labels, verbose=0)[0]
@@ -108,10 +111,10 @@ def test_tuner_trials_use_the_defaults_optimizer():
     """The search trains its trials with the optimizer that the best trial is retrained with."""
     import keras_tuner as kt
 
-    from sentiment.config import ModelConfig
-    from sentiment.tuning import SentimentHyperModel, model_config_from_hp
+    from sentiment.config import Config
+    from sentiment.tuning import SentimentHyperModel, search_space
 
-    defaults = ModelConfig(optimizer="lazy_adam", units=4, embedding_dim=4)
+    base = Config().replace(optimizer="lazy_adam", units=4, embedding_dim=4)
     hp = kt.HyperParameters()
-    assert type(SentimentHyperModel(50, defaults).build(hp).optimizer) is LazyAdam
-    assert model_config_from_hp(hp.values, defaults).optimizer == "lazy_adam"
+    assert type(SentimentHyperModel(50, base).build(hp).optimizer) is LazyAdam
+    assert search_space(hp, base).train.optimizer == "lazy_adam"

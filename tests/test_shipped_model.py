@@ -11,9 +11,9 @@ import json
 import pytest
 
 from conftest import FULL_ARCHIVE, ROOT
-from sentiment.classifier import load_classifier
 from sentiment.data import load_split
 from sentiment.metrics import binary_metrics
+from sentiment.model_folder import is_model_folder, load_classifier
 
 MINIMUM_TEST_ACCURACY = {"default": 0.92, "fast": 0.9156}
 MINIMUM_PROBE_ACCURACY = 0.85
@@ -26,7 +26,7 @@ def classifier_of(folder):
 
 
 def test_every_shipped_model_is_checked_here():
-    shipped = {p.name for p in (ROOT / "saved_models").iterdir() if (p / "model.keras").exists()}
+    shipped = {p.name for p in (ROOT / "saved_models").iterdir() if is_model_folder(p)}
     assert shipped - {"tuned-imdb"} == set(MINIMUM_TEST_ACCURACY)  # tuned-imdb: the tuner's retrained best, 88%
 
 
@@ -37,6 +37,17 @@ def test_artifact_is_complete_and_small(folder):
         assert (folder / name).exists(), name
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["test"]["n"] == 25_000 and metrics["train_reviews"] + metrics["validation_reviews"] == 25_000
+
+
+@pytest.mark.parametrize("name", ["default", "fast", "tuned-imdb"])
+def test_probabilities_are_the_recorded_ones(name):
+    """The shipped models give the probabilities recorded before the model-folder refactor, batched or one by one."""
+    recorded = json.loads((ROOT / "tests" / "fixtures" / "shipped_predictions.json").read_text())
+    sentences, expected = recorded["sentences"], recorded["probabilities"]
+    classifier = classifier_of(ROOT / "saved_models" / name)
+    assert classifier.predict(sentences).tolist() == pytest.approx(expected[name], abs=1e-5)
+    one_by_one = [float(classifier.predict([sentence])[0]) for sentence in sentences]
+    assert one_by_one == pytest.approx(expected[f"{name}_batch1"], abs=1e-5)
 
 
 @pytest.mark.parametrize("folder", SHIPPED)

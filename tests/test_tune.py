@@ -12,9 +12,10 @@ import keras_tuner as kt
 import pytest
 
 from conftest import FIXTURE, ROOT, free_port, tiny_overrides
-from sentiment.config import ModelConfig
+from sentiment.config import Config
+from sentiment.fitting import compile_model
 from sentiment.model import build_model
-from sentiment.tuning import SentimentHyperModel, make_tuner, model_config_from_hp
+from sentiment.tuning import SentimentHyperModel, make_tuner, search_space
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
 
@@ -34,31 +35,49 @@ def completed_trials(tuner_dir: Path) -> dict:
     return trials
 
 
-def test_keras_tuner_json_files_are_written_atomically(tmp_path, monkeypatch):
+def test_keras_tuner_json_files_are_written_atomically_during_a_search_only(tmp_path, monkeypatch):
     from keras_tuner.src import utils
 
-    from sentiment import tuning
+    from sentiment import model_folder, tuning
 
-    assert utils.save_json is tuning._save_json_atomically  # what Stateful.save and the tuner call
-    target = tmp_path / "trial.json"
-    utils.save_json(str(target), {"status": "COMPLETED"})
-    assert json.loads(target.read_text()) == {"status": "COMPLETED"}
+    original = utils.save_json
+    with tuning.atomic_tuner_files():  # what Stateful.save (trial, oracle, tuner files) calls meanwhile
+        assert utils.save_json is not original
+        target = tmp_path / "trial.json"
+        utils.save_json(str(target), {"status": "COMPLETED"})
+        assert json.loads(target.read_text()) == {"status": "COMPLETED"}
 
-    def crash(src, dst):  # the process dies after writing the new content, before the rename
-        raise OSError("killed")
+        def crash(src, dst):  # the process dies after writing the new content, before the rename
+            raise OSError("killed")
 
-    monkeypatch.setattr(tuning.os, "replace", crash)
-    with pytest.raises(OSError):
-        utils.save_json(str(target), {"status": "RUNNING", "pad": "x" * 100000})
-    assert json.loads(target.read_text()) == {"status": "COMPLETED"}  # the old file is whole
+        monkeypatch.setattr(model_folder.os, "replace", crash)
+        with pytest.raises(OSError):
+            utils.save_json(str(target), {"status": "RUNNING", "pad": "x" * 100000})
+        monkeypatch.undo()
+        assert json.loads(target.read_text()) == {"status": "COMPLETED"}  # the old file is whole
+        assert [p.name for p in tmp_path.iterdir()] == ["trial.json"]  # and no temporary file is left
+    assert utils.save_json is original  # nothing is patched at import time or after the search
 
 
 def test_defaults_of_the_search_space_are_the_default_config():
-    defaults = ModelConfig(units=8, embedding_dim=8)
+    base = Config().replace(units=8, embedding_dim=8, clipnorm=1.0)
     hp = kt.HyperParameters()
-    searched = SentimentHyperModel(100, defaults).build(hp)
-    assert model_config_from_hp(hp.values, defaults) == defaults
-    assert searched.count_params() == build_model(100, **defaults.builder_arguments()).count_params()
+    searched = SentimentHyperModel(100, base).build(hp)
+    assert search_space(hp, base) == base
+    assert searched.count_params() == build_model(100, base.model).count_params()
+    assert searched.optimizer.clipnorm == compile_model(build_model(100, base.model), base.train).optimizer.clipnorm == 1.0
+
+
+def test_one_search_space_builds_the_trial_and_names_the_retrained_config():
+    base = Config().replace(units=8, embedding_dim=8, global_clipnorm=1.0)
+    hp = kt.HyperParameters()
+    hp.Fixed("cell", "lstm"), hp.Fixed("units", 32), hp.Fixed("learning_rate", 0.01), hp.Fixed("clipnorm", 5.0)
+    config = search_space(hp, base)
+    assert (config.model.cell, config.model.units, config.train.learning_rate) == ("lstm", 32, 0.01)
+    assert config.train.clipping() == {"clipnorm": 5.0}  # clipping is searched as clipnorm alone
+    trial = SentimentHyperModel(100, base).build(hp)
+    assert trial.count_params() == build_model(100, config.model).count_params()
+    assert trial.optimizer.clipnorm == 5.0 and trial.optimizer.learning_rate.numpy() == pytest.approx(0.01)
 
 
 def test_search_writes_leaderboard_and_retrains_the_best(tmp_path):
@@ -79,7 +98,7 @@ def test_search_writes_leaderboard_and_retrains_the_best(tmp_path):
 def test_reload_settles_trials_a_kill_left_between_two_files(tmp_path, tuner_file):
     # keras-tuner writes trial.json, then oracle.json, then (after a trial ends) its tuner file:
     # kill between the first two, on both kinds of write, before or after the tuner file exists.
-    hypermodel = SentimentHyperModel(100, ModelConfig(units=8, embedding_dim=8))
+    hypermodel = SentimentHyperModel(100, Config().replace(units=8, embedding_dim=8))
     def reload():
         return make_tuner("random", hypermodel, max_trials=5, max_epochs=1, directory=str(tmp_path),
                           project_name="p", overwrite=False).oracle
@@ -103,16 +122,29 @@ def test_reload_settles_trials_a_kill_left_between_two_files(tmp_path, tuner_fil
     assert oracle.create_trial("tuner1").trial_id not in (finished.trial_id, unrecorded.trial_id)
 
 
+KILL_AFTER_TRIAL = """
+import os, signal, sys
+import keras_tuner as kt
+
+on_trial_end = kt.Tuner.on_trial_end
+
+def kill_after_the_first(self, trial):  # once trial.json, oracle.json and the tuner file are written: SIGKILL
+    on_trial_end(self, trial)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+kt.Tuner.on_trial_end = kill_after_the_first
+from training import tune
+sys.exit(tune.main(sys.argv[1:]))
+"""
+
+
 def test_rerun_after_kill_keeps_finished_trials(tmp_path):
     command = tune_command(tmp_path, "resume", "--algorithm", "random", "--max-trials", "4", "--max-epochs", "2", "--no-export")
-    process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while time.time() < deadline and len(completed_trials(tmp_path / "tuner")) < 1:
-        time.sleep(0.2)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_TRIAL, *command[3:]], cwd=ROOT, env=ENV,
+                            capture_output=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-3000:]
     before = completed_trials(tmp_path / "tuner")
-    assert 1 <= len(before) < 4, "the kill should land in the middle of the search"
+    assert len(before) == 1  # killed right after its first trial
     stamps = {tid: (tmp_path / "tuner" / "resume" / f"trial_{tid}" / "run.json").stat().st_mtime_ns for tid in before}
 
     result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, timeout=600)
@@ -152,11 +184,3 @@ def test_chief_and_two_workers_on_loopback(tmp_path):
     assert set(ran_by) == {"tuner0", "tuner1"}, ran_by
     board = (tmp_path / "reports" / "cluster" / "leaderboard.csv").read_text().splitlines()
     assert len(board) == 5
-
-
-def test_a_fixed_teacher_width_cannot_seed_searched_students(tmp_path):
-    result = subprocess.run(tune_command(tmp_path, "bad", "--teacher", "rnn+nbsvm", "--student-init", "teacher",
-                                         "--teacher-units", "4"),  # the tiny units: valid alone
-                            cwd=ROOT, env=ENV, capture_output=True, timeout=120)
-    assert result.returncode == 2 and b"drop --teacher-units" in result.stderr
-    assert not (tmp_path / "tuner").exists()

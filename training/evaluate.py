@@ -34,11 +34,11 @@ def main(argv=None) -> int:
     if args.max_samples is not None and args.max_samples < 1:
         parser.error(f"--max-samples must be >= 1, got {args.max_samples}")
 
-    from sentiment.classifier import ModelLoadError, load_classifier
     from sentiment.cli import print_json
     from sentiment.data import DataError, load_split
     from sentiment.files import FileFormatError, read_labelled_file
     from sentiment.metrics import binary_metrics
+    from sentiment.model_folder import ModelLoadError, load_classifier
 
     try:
         classifier = load_classifier(args.model)

@@ -17,16 +17,15 @@ from pathlib import Path
 
 def export(model_dir: str | Path, out: str | Path) -> Path:
     """Write the SavedModel atomically (a temporary sibling folder, then a rename)."""
-    from sentiment import artifact
-    from sentiment.classifier import load_classifier
+    from sentiment import model_folder
 
-    classifier = load_classifier(model_dir)
+    classifier = model_folder.load_classifier(model_dir)
 
     def write(folder: Path) -> None:
         shutil.rmtree(folder)  # Keras' exporter wants to create the folder itself
         classifier.model.export(str(folder), format="tf_saved_model", verbose=False)
 
-    return artifact.write_folder(out, write)
+    return model_folder.save_folder(out, write)
 
 
 def main(argv=None) -> int:
@@ -35,7 +34,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default="saved_models/default", help="model folder (default: saved_models/default)")
     parser.add_argument("--out", required=True, help="SavedModel folder, versioned for TensorFlow Serving: export/NAME/1")
     args = parser.parse_args(argv)
-    from sentiment.classifier import ModelLoadError
+    from sentiment.model_folder import ModelLoadError
 
     try:
         path = export(args.model, args.out)

@@ -57,40 +57,26 @@ def main(argv=None) -> int:
     from sentiment.cli import command_line, config_from_args, print_json
 
     config = config_from_args(args, parser)
-    if config.train.student_init == "teacher" and config.train.teacher_units:
-        parser.error("--student-init teacher with --teacher-units fixes the width the search varies (units); "
-                     "drop --teacher-units (the teacher then has each trial's width) or use --student-init fresh")
+    import keras
     from keras_tuner.src.distribute import utils as distribute
 
-    from sentiment.data import DataError, load_split
-    from sentiment.intensifiers import swap_intensifiers
-    from sentiment.pipeline import make_dataset, vectorize
-    from sentiment.text import adapt_vectorizer
+    from sentiment.data import DataError
+    from sentiment.prepare import prepare
     from sentiment.training import TrainingError, train
     from sentiment.tuning import SentimentHyperModel, best_config, leaderboard, make_tuner, write_leaderboard
 
     verbose = 0 if args.quiet else 1
-    try:
-        load = dict(validation_fraction=config.data.validation_fraction, seed=config.data.seed)
-        train_reviews = load_split(args.data, "train", max_samples=config.train.max_train_samples, **load)
-        val_reviews = load_split(args.data, "validation", **load)
+    try:  # the trials learn from the reviews the final training will see (intensifier swap included)
+        prepared = prepare(config, args.data)  # the vocabulary is adapted once, not per trial
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    train_texts = train_reviews.texts
-    if config.train.intensifier_swap:  # the trials learn from the reviews the final training will see
-        train_texts, _ = swap_intensifiers(train_texts, config.train.intensifier_swap, seed=config.data.seed)
-    vectorizer = adapt_vectorizer(train_texts, config.data.max_tokens)  # once, not per trial
-    batching = dict(batch_size=config.train.batch_size, batching=config.train.batching, max_length=config.data.max_length)
-    train_ds = make_dataset(vectorize(train_texts, vectorizer, config.data.max_length), train_reviews.labels,
-                            shuffle=True, seed=config.data.seed, **batching)
-    val_ds = make_dataset(vectorize(val_reviews.texts, vectorizer, config.data.max_length), val_reviews.labels, **batching)
-
-    import keras
+    train_ds, val_ds = prepared.train_dataset(), prepared.validation_dataset()
 
     # A resumed search must be the same search: refuse to mix trials of other data or settings.
     import hashlib
     import json
+
 
     project_dir = Path(args.dir) / args.project
     stamp = project_dir / "search.json"
@@ -102,7 +88,7 @@ def main(argv=None) -> int:
               "arguments to resume it, or add --overwrite to start over", file=sys.stderr)
         return 2
 
-    hypermodel = SentimentHyperModel(vectorizer.vocabulary_size(), config.model)
+    hypermodel = SentimentHyperModel(prepared.vocabulary_size, config)
     tuner = make_tuner(args.algorithm, hypermodel, max_trials=args.max_trials, max_epochs=args.max_epochs,
                        directory=args.dir, project_name=args.project, overwrite=args.overwrite, seed=config.data.seed)
     if not distribute.has_chief_oracle() or distribute.is_chief_oracle():

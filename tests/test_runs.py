@@ -1,4 +1,4 @@
-"""Resume bookkeeping and atomic saving, without training a real model."""
+"""Resume bookkeeping (the run folder, the resumable callbacks) and atomic saving, without training a real model."""
 
 import os
 import subprocess
@@ -8,8 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-from sentiment import artifact
-from sentiment.training import BestWeights, CosineDecay, ResumableEarlyStopping, RunFolder, TrainingError
+from sentiment import model_folder
+from sentiment.callbacks import BestWeights, ResumableEarlyStopping
+from sentiment.runs import RunFolder, TrainingError
 
 
 def history(*scores):
@@ -61,26 +62,26 @@ def test_run_folder_only_deletes_its_own_files(tmp_path):
 
 def test_write_folder_replaces_only_model_folders(tmp_path):
     out = tmp_path / "m"
-    artifact.write_folder(out, lambda folder: (folder / "model.keras").write_text("v1"))
-    artifact.write_folder(out, lambda folder: (folder / "model.keras").write_text("v2"))
+    model_folder.save_folder(out, lambda folder: (folder / "model.keras").write_text("v1"))
+    model_folder.save_folder(out, lambda folder: (folder / "model.keras").write_text("v2"))
     assert (out / "model.keras").read_text() == "v2"
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.txt").write_text("a")
     with pytest.raises(FileExistsError, match="not a model folder"):
-        artifact.write_folder(tmp_path / "notes", lambda folder: None)
+        model_folder.save_folder(tmp_path / "notes", lambda folder: None)
 
 
 def test_a_failed_write_leaves_the_old_folder(tmp_path):
     out = tmp_path / "m"
-    artifact.write_folder(out, lambda folder: (folder / "model.keras").write_text("v1"))
+    model_folder.save_folder(out, lambda folder: (folder / "model.keras").write_text("v1"))
 
     def broken(folder):
         (folder / "model.keras").write_text("half")
         raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError):
-        artifact.write_folder(out, broken)
+        model_folder.save_folder(out, broken)
     assert (out / "model.keras").read_text() == "v1"
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
 
@@ -94,23 +95,7 @@ def test_recover_puts_back_a_set_aside_model_and_spares_live_saves(tmp_path):
     (tmp_path / f".m.tmp-{dead_pid}-def").mkdir()
     live = tmp_path / f".m.tmp-{os.getppid()}-ghi"  # a save in progress in a live process
     live.mkdir()
-    artifact.recover(out)
+    model_folder.recover(out)
     assert (out / "model.keras").read_text() == "previous"
     assert not (tmp_path / f".m.tmp-{dead_pid}-def").exists()
     assert live.exists()
-
-
-def test_cosine_schedule_falls_from_the_learning_rate_to_zero_and_resumes_from_the_optimizer_step():
-    decay = CosineDecay(0.01, total_steps=100)
-    assert decay.rate(0) == pytest.approx(0.01) and decay.rate(50) == pytest.approx(0.005)
-    assert decay.rate(100) == pytest.approx(0.0) and decay.rate(250) == pytest.approx(0.0)
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
-    decay.set_model(model)
-    model.optimizer.iterations.assign(75)  # as BackupAndRestore leaves it after a kill
-    decay.on_train_batch_begin(0)
-    assert float(model.optimizer.learning_rate) == pytest.approx(decay.rate(75))
-    assert decay.rate(75) < 0.005
-    with pytest.raises(ValueError, match="total_steps"):
-        CosineDecay(0.01, total_steps=0)
-
