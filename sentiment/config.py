@@ -212,7 +212,11 @@ def migrate(raw: Any, source: str = "config") -> dict[str, Any]:
     if isinstance(model, dict) and isinstance(train, dict):
         for key in TRAINING_KEYS:
             if key in model:
-                train.setdefault(key, model.pop(key))
+                value = model.pop(key)
+                if key in train and train[key] != value:
+                    raise ValueError(f"{source}: {key} is set in both the model ({value!r}) and the train section "
+                                     f"({train[key]!r}); it belongs to train: drop it from model")
+                train.setdefault(key, value)
     for part in (model, train):
         for key, (off, instead) in RETIRED.items():
             if isinstance(part, dict) and key in part:

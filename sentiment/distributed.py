@@ -75,13 +75,14 @@ class Devices:
     models with :meth:`build` and fits them with :meth:`fit`; only the chief saves.
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, config):
         import tensorflow as tf
 
         from .runs import TrainingError
 
         if name not in STRATEGIES:
             raise TrainingError(f"unknown strategy {name!r}: expected one of {STRATEGIES}")
+        self._refuse_unsupported(name, config)  # before any strategy (and its cluster) is set up
         self.name, self.workers, self.index = name, 1, 0
         if name == "multi_worker":
             try:
@@ -97,18 +98,20 @@ class Devices:
         """Whether this process writes the model folder (worker 0 of a multi-worker run)."""
         return self.index == 0
 
-    def describe(self) -> str | None:
+    @property
+    def description(self) -> str | None:
         if self.name == "multi_worker":
             return f"multi_worker strategy: worker {self.index} of {self.workers}{' (chief: writes the model)' if self.chief else ''}"
         if self.name == "mirrored" or self.strategy.num_replicas_in_sync > 1:
             return f"{self.name} strategy: {self.strategy.num_replicas_in_sync} replica(s) in sync"
         return None
 
-    def check(self, config) -> None:
-        """Refuse what the multi-worker loop does not do, before anything is written."""
+    @staticmethod
+    def _refuse_unsupported(name: str, config) -> None:
+        """Refuse what the multi-worker loop does not do, before anything is set up or written."""
         from .runs import TrainingError
 
-        if self.name != "multi_worker":
+        if name != "multi_worker":
             return
         if config.train.teacher != "none":
             raise TrainingError("--teacher works with the default or mirrored strategy, not multi_worker")

@@ -21,8 +21,6 @@ from .runs import RunFolder, TrainingError, check_writable, default_work_dir, fi
 
 __all__ = ["train", "TrainingError"]
 
-STUDENT_SEED_OFFSET = 0
-
 
 def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | None = None, evaluate_test: bool = True,
           tfds_data_dir: str | None = None, download: bool = True, command: str | None = None, verbose: int = 1,
@@ -39,8 +37,7 @@ def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | 
     from .prepare import prepare
 
     log = functools.partial(_log, verbose)
-    devices = Devices(strategy)
-    devices.check(config)
+    devices = Devices(strategy, config)
     out = Path(out)
     run = _start_run(config, data, out, work_dir, devices, log)
     keras.utils.set_random_seed(config.data.seed)
@@ -50,7 +47,7 @@ def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | 
     teacher = distill(run, prepared, devices, word_vectors=vectors, verbose=verbose, log=log) \
         if config.train.teacher != "none" else None
 
-    keras.utils.set_random_seed(config.data.seed + STUDENT_SEED_OFFSET)
+    keras.utils.set_random_seed(config.data.seed)
     model = devices.build(prepared.vocabulary_size, config.model, config.train)
     history = devices.fit(run, "", model, config.train, prepared, word_vectors=vectors, probe=_probe(prepared),
                           verbose=verbose, log=lambda message: _log(verbose or 1, message))
@@ -76,8 +73,8 @@ def _start_run(config: Config, data: str, out: Path, work_dir, devices, log) -> 
     run = RunFolder(work)
     check_writable(work, "work folder")
     log(f"work folder (backup, logs, vocabulary): {work}")
-    if devices.describe():
-        log(devices.describe())
+    if devices.description:
+        log(devices.description)
     if run.start(fingerprint(config.to_json(), str(data), devices.name), {"config": config.to_dict(), "data": str(data)}):
         log("resuming the interrupted run found in the work folder")
     return run
@@ -120,7 +117,7 @@ def evaluate(model, prepared, history: list[dict], teacher: dict | None, *, test
     from .history import summarize
     from .metrics import binary_metrics
 
-    classifier = Classifier(model)
+    classifier = Classifier(model, prepared.config.to_dict())
     metrics: dict = {"validation": binary_metrics(prepared.validation.labels,
                                                   classifier.predict(prepared.validation.texts)), "test": None}
     log(f"validation accuracy {metrics['validation']['accuracy']:.4f}")

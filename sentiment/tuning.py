@@ -27,6 +27,9 @@ from .fitting import compile_model
 from .model import build_model
 
 ALGORITHMS = ("hyperband", "bayesian", "random")
+SEARCHED = ("cell", "num_layers", "units", "bidirectional", "residual", "pooling", "dropout", "embedding_dim",
+            "learning_rate", "clipnorm")
+"""The hyperparameters of :func:`search_space`, in the leaderboard's column order."""
 
 
 def _choices(default, options):
@@ -37,11 +40,13 @@ def search_space(hp: kt.HyperParameters, base: Config) -> Config:
     """The config a trial's hyperparameters stand for: ``base`` with the searched values set.
 
     The one search space: :class:`SentimentHyperModel` builds each trial from it, and
-    :func:`best_config` reads the best trial through it. Every default is ``base``'s own value, so
-    a trial with default hyperparameters is the base config. Clipping is searched as ``clipnorm``
-    alone (0 = none): the other two clipping modes are not used in a search.
+    :func:`best_config` reads the best trial through it. Every default is ``base``'s own value
+    (dropout rounded to the search's 0.1 steps). Clipping is searched as ``clipnorm`` alone
+    (0 = none): a trial never uses ``global_clipnorm`` or ``clipvalue``, even where ``base`` does.
     """
     m, t = base.model, base.train
+    # keras-tuner seeds each draw by the order the hyperparameters are registered: this order is part of a search.
+    clip = hp.Choice("clipnorm", _choices(t.clipnorm or 0.0, [0.0, 1.0, 5.0]), default=t.clipnorm or 0.0)
     model = dataclasses.replace(
         m,
         cell=hp.Choice("cell", _choices(m.cell, ["lstm", "gru"]), default=m.cell),
@@ -53,7 +58,6 @@ def search_space(hp: kt.HyperParameters, base: Config) -> Config:
         dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=round(m.dropout, 1)),
         embedding_dim=hp.Choice("embedding_dim", _choices(m.embedding_dim, [64, 128, 256]), default=m.embedding_dim),
     )
-    clip = hp.Choice("clipnorm", _choices(t.clipnorm or 0.0, [0.0, 1.0, 5.0]), default=t.clipnorm or 0.0)
     train = dataclasses.replace(
         t, learning_rate=hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=t.learning_rate),
         clipnorm=clip or None, global_clipnorm=None, clipvalue=None,
@@ -192,7 +196,7 @@ def leaderboard(tuner) -> list[dict]:
         best_epoch = trial.best_step + 1 if trial.best_step is not None else None
         rows.append({
             "trial": trial.trial_id,
-            **{k: v for k, v in values.items() if not k.startswith("tuner/")},  # not Hyperband's bookkeeping
+            **{k: values[k] for k in SEARCHED if k in values},
             "val_accuracy": round(float(trial.score), 4),
             "best_epoch": best_epoch,
             "seconds": info.get("seconds"),

@@ -87,3 +87,10 @@ def test_shipped_model_configs_are_in_the_new_layout_and_load(name):
     raw = json.loads((ROOT / "saved_models" / name / "config.json").read_text())
     config = Config.from_dict(raw)
     assert json.loads(config.to_json()) == raw  # migrated on disk: nothing left for the loader to move
+
+
+def test_a_training_key_set_differently_in_both_sections_is_a_clear_error():
+    raw = json.loads(json.dumps(OLD_LAYOUT))
+    raw["train"]["learning_rate"] = 0.01
+    with pytest.raises(ValueError, match="learning_rate is set in both"):
+        Config.from_dict(raw)

@@ -17,6 +17,8 @@ network only.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -66,7 +68,7 @@ def main(argv=None) -> int:
     from sentiment.tuning import SentimentHyperModel, best_config, leaderboard, make_tuner, write_leaderboard
 
     verbose = 0 if args.quiet else 1
-    try:  # the trials learn from the reviews the final training will see (intensifier swap included)
+    try:  # the trials learn from the reviews the final training will see (intensifier swap, short crops)
         prepared = prepare(config, args.data)  # the vocabulary is adapted once, not per trial
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -74,10 +76,6 @@ def main(argv=None) -> int:
     train_ds, val_ds = prepared.train_dataset(), prepared.validation_dataset()
 
     # A resumed search must be the same search: refuse to mix trials of other data or settings.
-    import hashlib
-    import json
-
-
     project_dir = Path(args.dir) / args.project
     stamp = project_dir / "search.json"
     search = {"config": config.to_dict(), "data": str(args.data), "algorithm": args.algorithm,
