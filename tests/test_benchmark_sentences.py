@@ -1,0 +1,70 @@
+"""The sentence benchmark: its suite parses, its scores mean what they say, and the command writes its table."""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import sentences
+from conftest import FIXTURE
+
+LABELLED = ("plain", "negation", "negation_scope", "double_negation", "contrast", "despite", "intensifiers",
+            "diminishers", "modality", "questions", "comparisons", "typos_casing")
+INVARIANCE = ("invariance_names", "invariance_places", "invariance_numbers", "invariance_identity", "invariance_noise")
+
+
+def test_the_committed_suite_covers_every_capability():
+    rows = sentences.read_suite(sentences.SUITE)
+    counts = {c: sum(1 for r in rows if r[0] == c) for c in LABELLED + INVARIANCE}
+    assert all(counts[c] >= 15 for c in LABELLED), counts
+    assert all(counts[c] >= 20 for c in INVARIANCE), counts  # 3-5 members a group
+    assert len(rows) >= 400
+    assert "the movie was terribly exciting" not in {text.lower() for _, _, text in rows}  # never the seed sentence
+    for capability in LABELLED:
+        labels = [e for c, e, _ in rows if c == capability]
+        assert set(labels) == {"pos", "neg"}, capability  # both directions
+    for capability in INVARIANCE:
+        groups = {}
+        for c, e, _ in rows:
+            if c == capability:
+                groups.setdefault(e, []).append(e)
+        assert all(len(members) >= 2 for members in groups.values()), capability
+
+
+def test_scores_count_accuracy_and_group_failures():
+    rows = [("plain", "pos", "a"), ("plain", "neg", "b"), ("names", "=g1", "c"), ("names", "=g1", "d"),
+            ("names", "=g2", "e"), ("names", "=g2", "f")]
+    scores = sentences.score(rows, [0.9, 0.7, 0.6, 0.4, 0.2, 0.1])
+    assert scores["plain"] == {"n": 2, "accuracy": 0.5}
+    assert scores["names"]["n"] == 2 and scores["names"]["failure"] == 0.5  # g1 flips, g2 does not
+    assert scores["names"]["spread"] == pytest.approx((0.2 + 0.1) / 2)
+    assert sentences.summarize(scores) == {"suite_accuracy": 0.5, "invariance_failure": 0.5}
+
+
+@pytest.mark.parametrize("line, message", [("plain\tpos", "capability<TAB>expected<TAB>text"),
+                                           ("plain\tmaybe\tso so", "use pos, neg or =GROUP")])
+def test_a_malformed_suite_line_is_named(tmp_path, line, message):
+    suite = tmp_path / "suite.tsv"
+    suite.write_text("plain\tpos\tfine\n" + line + "\n")
+    with pytest.raises(sentences.SuiteError, match=f"line 2: .*{message}"):
+        sentences.read_suite(suite)
+
+
+def test_the_command_compares_models_and_the_baseline_side_by_side(trained_model, tmp_path, capsys):
+    out = tmp_path / "sentences.md"
+    assert sentences.main(["--model", str(trained_model), "--data", str(FIXTURE), "--out", str(out)]) == 0
+    table = out.read_text()
+    assert table in capsys.readouterr().out
+    assert "| capability | n | tiny | tfidf-lr |" in table
+    for capability in LABELLED + INVARIANCE + ("imdb_first_sentence", "imdb_last_sentence", "imdb_short_review"):
+        assert f"| {capability} |" in table
+    figures = json.loads(out.with_suffix(".json").read_text())
+    for system in ("tiny", "tfidf-lr"):
+        values = [v.get("accuracy", v.get("failure")) for v in figures[system]["capabilities"].values()]
+        assert values and all(0.0 <= v <= 1.0 for v in values)
+        assert np.isfinite(figures[system]["summary"]["suite_accuracy"])
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path, capsys):
+    assert sentences.main(["--model", str(tmp_path / "nope"), "--data", "none", "--out", str(tmp_path / "x.md")]) == 2
+    assert "model folder not found" in capsys.readouterr().err
