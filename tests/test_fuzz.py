@@ -159,9 +159,16 @@ def test_openapi_schemathesis_no_server_errors(classifier):
 
     for operation in operations:
         strategy = operation.as_strategy()
+        cases = [strategy, strategy.map(served)]
+        if operation.path.endswith(":predict"):  # and one well-formed request, so the served path is always reached
+            parameters = {"model_name": "sentiment", **({"version": "1"} if "{version}" in operation.path else {})}
+            cases.append(st.just(operation.Case(path_parameters=parameters, body={"instances": ["a fine film"]},
+                                                media_type="application/json")))
 
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-        @given(case=st.one_of(strategy, strategy.map(served)))
+        # derandomize: the same cases on every run, so the test cannot pass one run and fail the next
+        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+                  database=None)
+        @given(case=st.one_of(*cases))
         def check(case):
             response = case.call()
             seen.add((operation.method.upper(), operation.path, response.status_code))
