@@ -17,6 +17,8 @@ from typing import Any
 CELLS = ("lstm", "gru", "rnn")
 POOLINGS = ("last", "max", "mean", "max_mean")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
+CONNECTIONS = ("none", "residual", "dense", "highway")
+"""How stacked recurrent layers connect (:func:`sentiment.model.build_model`)."""
 BATCHINGS = ("bucket", "longest", "fixed")
 WORD_VECTORS = ("none", "word2vec")
 TEACHERS = ("none", "rnn+nbsvm")
@@ -62,7 +64,10 @@ class ModelConfig:
     units: int = _f(64, "units per recurrent layer (per direction when bidirectional)")
     bidirectional: bool = _f(True, "wrap each recurrent layer in Bidirectional")
     merge_mode: str = _f("concat", f"how the two directions combine: {', '.join(MERGE_MODES)}")
-    residual: bool = _f(False, "skip connection around each recurrent layer: x + layer(x), x projected where widths differ")
+    connection: str = _f("none", "between stacked recurrent layers: none; residual (x + layer(x)); dense (each layer "
+                         "reads the concatenation of the embedding and every earlier layer's output, as in DenseNet); "
+                         "highway (g * layer(x) + (1 - g) * x with a learnt gate g = sigmoid(W x + b)); x is projected "
+                         "where widths differ")
     embedding_dim: int = _f(128, "width of the word embedding")
     embedding_dropout: float = _f(0.0, "spatial dropout on the embedding (drops whole embedding channels)")
     dropout: float = _f(0.2, "dropout between recurrent layers and before the output layer")
@@ -71,6 +76,7 @@ class ModelConfig:
     def __post_init__(self):
         _check(self.cell in CELLS, "cell", self.cell, f"one of {CELLS}")
         _check(self.pooling in POOLINGS, "pooling", self.pooling, f"one of {POOLINGS}")
+        _check(self.connection in CONNECTIONS, "connection", self.connection, f"one of {CONNECTIONS}")
         _check(self.merge_mode in MERGE_MODES, "merge_mode", self.merge_mode, f"one of {MERGE_MODES}")
         _check(self.num_layers >= 1, "num_layers", self.num_layers, "an integer >= 1")
         _check(self.units >= 1, "units", self.units, "an integer >= 1")
@@ -201,8 +207,8 @@ class Config:
 def migrate(raw: Any, source: str = "config") -> dict[str, Any]:
     """A config dict in today's layout, from one written by any earlier version of the project.
 
-    Earlier files kept the optimizer and its clipping in ``model`` (they now belong to ``train``)
-    and held switches of retired modes; a retired mode left at its "off" value is dropped, one
+    Earlier files kept the optimizer and its clipping in ``model`` (they now belong to ``train``),
+    said ``residual: true/false`` where ``connection`` now names one of :data:`CONNECTIONS`, and held switches of retired modes; a retired mode left at its "off" value is dropped, one
     that is switched on is an error that says what to do instead.
     """
     if not isinstance(raw, dict):
@@ -217,6 +223,12 @@ def migrate(raw: Any, source: str = "config") -> dict[str, Any]:
                     raise ValueError(f"{source}: {key} is set in both the model ({value!r}) and the train section "
                                      f"({train[key]!r}); it belongs to train: drop it from model")
                 train.setdefault(key, value)
+    if isinstance(model, dict) and "residual" in model:  # older files: a residual on/off switch
+        connection = "residual" if model.pop("residual") else "none"
+        if model.get("connection", connection) != connection and connection == "residual":
+            raise ValueError(f"{source}: residual=true and connection={model['connection']!r} disagree; "
+                             "keep connection alone (residual=true is connection='residual')")
+        model.setdefault("connection", connection)
     for part in (model, train):
         for key, (off, instead) in RETIRED.items():
             if isinstance(part, dict) and key in part:

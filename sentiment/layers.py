@@ -56,3 +56,38 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="sentiment")
+class Highway(keras.layers.Layer):
+    """``g * y + (1 - g) * x`` with ``g = sigmoid(x W + b)``: a highway connection around a layer.
+
+    Called on ``[x, y]``: the layer's input ``x`` and its output ``y``, of the same width. The gate
+    bias starts at ``gate_bias`` (negative: the gate starts mostly closed, so a deep stack first
+    carries its input through, as Srivastava et al., 2015, recommend). The mask is ``x``'s.
+    """
+
+    def __init__(self, gate_bias: float = -1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.gate_bias = float(gate_bias)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        width = input_shape[0][-1]
+        self.gate = keras.layers.Dense(width, activation="sigmoid", name="gate",
+                                       bias_initializer=keras.initializers.Constant(self.gate_bias))
+        self.gate.build(input_shape[0])
+
+    def call(self, inputs, mask=None):
+        x, y = inputs
+        gate = self.gate(x)
+        return gate * y + (1.0 - gate) * x
+
+    def compute_mask(self, inputs, mask=None):
+        return mask[0] if isinstance(mask, (list, tuple)) else mask
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+    def get_config(self):
+        return {**super().get_config(), "gate_bias": self.gate_bias}

@@ -13,7 +13,7 @@ import dataclasses
 import keras
 
 from .config import ModelConfig
-from .layers import MaskedGlobalMaxPooling1D, TokenWindow
+from .layers import Highway, MaskedGlobalMaxPooling1D, TokenWindow
 
 _CELL_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}
 
@@ -28,9 +28,13 @@ def build_model(vocabulary_size: int, config: ModelConfig | None = None, *, name
     (:func:`sentiment.fitting.compile_model`); the builder never does.
 
     Architecture: ``Embedding(mask_zero)`` -> [SpatialDropout1D] -> ``num_layers`` recurrent
-    layers (each optionally ``Bidirectional``, optionally residual) -> pooling over time ->
-    Dropout -> ``Dense(1, sigmoid)``. With ``pooling="last"`` the top layer returns its final
-    state(s) instead of a sequence, so it has no residual connection around it.
+    layers (each optionally ``Bidirectional``) joined by ``connection`` -> pooling over time ->
+    Dropout -> ``Dense(1, sigmoid)``. Connections, for the deep stacks of the lecture:
+    ``residual`` adds each layer's input to its output (He et al., 2016); ``dense`` feeds each layer
+    the concatenation of the embedding and all earlier layers' outputs (Huang et al., 2017);
+    ``highway`` mixes input and output with a learnt gate (:class:`~sentiment.layers.Highway`,
+    Srivastava et al., 2015). With ``pooling="last"`` the top layer returns its final state(s)
+    instead of a sequence, so no residual or highway connection is put around it.
     """
     try:
         params = dataclasses.replace(config or ModelConfig(), **architecture)
@@ -46,6 +50,7 @@ def build_model(vocabulary_size: int, config: ModelConfig | None = None, *, name
     if params.embedding_dropout:
         x = keras.layers.SpatialDropout1D(params.embedding_dropout, name="embedding_dropout")(x)
 
+    outputs = [x]  # the embedding, then each recurrent layer's output: what a dense connection concatenates
     for index in range(1, params.num_layers + 1):
         is_top = index == params.num_layers
         sequences = not (is_top and pooling == "last")
@@ -55,12 +60,12 @@ def build_model(vocabulary_size: int, config: ModelConfig | None = None, *, name
         )
         if params.bidirectional:
             layer = keras.layers.Bidirectional(layer, merge_mode=params.merge_mode, name=f"bidirectional_{index}")
+        if params.connection == "dense" and index > 1:
+            x = keras.layers.Concatenate(name=f"dense_input_{index}")(outputs)
         y = layer(x)
-        if params.residual and sequences:
-            width = y.shape[-1]
-            if x.shape[-1] != width:
-                x = keras.layers.Dense(width, use_bias=False, name=f"projection_{index}")(x)
-            y = keras.layers.Add(name=f"residual_{index}")([x, y])
+        if params.connection in ("residual", "highway") and sequences:
+            y = _connect(params.connection, x, y, index)
+        outputs.append(y)
         x = y
         if dropout and not is_top:
             x = keras.layers.Dropout(dropout, name=f"dropout_{index}")(x)
@@ -78,6 +83,16 @@ def build_model(vocabulary_size: int, config: ModelConfig | None = None, *, name
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     probability = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
     return keras.Model(ids, probability, name=name or f"{'bi' if params.bidirectional else ''}{cell}_classifier")
+
+
+def _connect(connection: str, x, y, index: int):
+    """``y`` joined with the layer's input ``x``: ``x + y`` (residual) or the gated mix (highway)."""
+    width = y.shape[-1]
+    if x.shape[-1] != width:
+        x = keras.layers.Dense(width, use_bias=False, name=f"projection_{index}")(x)
+    if connection == "residual":
+        return keras.layers.Add(name=f"residual_{index}")([x, y])
+    return Highway(name=f"highway_{index}")([x, y])
 
 
 def end_to_end(vectorizer: keras.layers.TextVectorization, classifier: keras.Model, max_length: int) -> keras.Model:

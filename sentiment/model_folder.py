@@ -225,7 +225,7 @@ def describe(classifier: Classifier) -> dict:
         "layers": model.get("num_layers"),
         "units": model.get("units"),
         "bidirectional": model.get("bidirectional"),
-        "residual": model.get("residual"),
+        "connection": _connection(model),
         "pooling": model.get("pooling"),
         "clipping": _clipping(classifier.config),
         "max_length": classifier.max_length,
@@ -233,6 +233,11 @@ def describe(classifier: Classifier) -> dict:
         "parameters": classifier.metrics.get("parameters"),
         "trained_on": _trained_on(classifier.metrics),
     }
+
+
+def _connection(model: dict) -> str:
+    """The ``connection`` of a model section, also from files that say ``residual: true/false``."""
+    return model.get("connection") or ("residual" if model.get("residual") else "none")
 
 
 def _training_setting(config: dict, key: str):
@@ -316,7 +321,7 @@ def _recipe(config: dict, cell: str) -> list[str]:
         teacher += f" ({train['teacher_units']} units)"
     return [
         f"- Architecture: {cell}, {model.get('num_layers')} layer(s) of {model.get('units')} units"
-        f"{', residual' if model.get('residual') else ''}, embedding {model.get('embedding_dim')}, "
+        f"{'' if _connection(model) == 'none' else ', ' + _connection(model) + ' connections'}, embedding {model.get('embedding_dim')}, "
         f"{model.get('pooling')} pooling, dropout {model.get('dropout')} (embedding {model.get('embedding_dropout')}); "
         f"vocabulary {_number(data.get('max_tokens'), ',')} tokens, the first {data.get('max_length')} tokens read.",
         f"- Training: {_training_setting(config, 'optimizer')}, learning rate {_training_setting(config, 'learning_rate')}, "

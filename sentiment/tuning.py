@@ -22,12 +22,12 @@ import keras
 import keras_tuner as kt
 
 from . import model_folder
-from .config import POOLINGS, Config
+from .config import CONNECTIONS, POOLINGS, Config
 from .fitting import compile_model
 from .model import build_model
 
 ALGORITHMS = ("hyperband", "bayesian", "random")
-SEARCHED = ("cell", "num_layers", "units", "bidirectional", "residual", "pooling", "dropout", "embedding_dim",
+SEARCHED = ("cell", "num_layers", "units", "bidirectional", "connection", "pooling", "dropout", "embedding_dim",
             "learning_rate", "clipnorm")
 """The hyperparameters of :func:`search_space`, in the leaderboard's column order."""
 
@@ -53,7 +53,7 @@ def search_space(hp: kt.HyperParameters, base: Config) -> Config:
         num_layers=hp.Int("num_layers", 1, max(4, m.num_layers), default=m.num_layers),
         units=hp.Choice("units", _choices(m.units, [32, 64, 128]), default=m.units),
         bidirectional=hp.Boolean("bidirectional", default=m.bidirectional),
-        residual=hp.Boolean("residual", default=m.residual),
+        connection=hp.Choice("connection", list(CONNECTIONS), default=m.connection),
         pooling=hp.Choice("pooling", list(POOLINGS), default=m.pooling),
         dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=round(m.dropout, 1)),
         embedding_dim=hp.Choice("embedding_dim", _choices(m.embedding_dim, [64, 128, 256]), default=m.embedding_dim),

@@ -6,7 +6,7 @@ from sentiment.config import Config, ModelConfig, TrainConfig
 
 
 def test_round_trips_through_json(tmp_path):
-    config = Config().replace(cell="lstm", num_layers=3, residual=True, global_clipnorm=1.0, epochs=7)
+    config = Config().replace(cell="lstm", num_layers=3, connection="highway", global_clipnorm=1.0, epochs=7)
     path = tmp_path / "config.json"
     path.write_text(config.to_json())
     assert Config.from_json(path) == config
@@ -87,6 +87,23 @@ def test_shipped_model_configs_are_in_the_new_layout_and_load(name):
     raw = json.loads((ROOT / "saved_models" / name / "config.json").read_text())
     config = Config.from_dict(raw)
     assert json.loads(config.to_json()) == raw  # migrated on disk: nothing left for the loader to move
+
+
+@pytest.mark.parametrize("residual, connection", [(True, "residual"), (False, "none")])
+def test_an_old_residual_switch_becomes_a_connection(residual, connection):
+    raw = json.loads(json.dumps(OLD_LAYOUT))
+    raw["model"]["residual"] = residual
+    config = Config.from_dict(raw)
+    assert config.model.connection == connection and "residual" not in json.loads(config.to_json())["model"]
+
+
+def test_a_residual_switch_next_to_a_connection():
+    raw = json.loads(json.dumps(OLD_LAYOUT))
+    raw["model"]["connection"] = "dense"
+    assert Config.from_dict(raw).model.connection == "dense"  # residual=false says nothing against it
+    raw["model"]["residual"] = True
+    with pytest.raises(ValueError, match="residual=true and connection='dense' disagree"):
+        Config.from_dict(raw)
 
 
 def test_a_training_key_set_differently_in_both_sections_is_a_clear_error():

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import FIXTURE
-from sentiment.config import CELLS, POOLINGS, ModelConfig, TrainConfig
+from sentiment.config import CELLS, CONNECTIONS, POOLINGS, ModelConfig, TrainConfig
 from sentiment.fitting import compile_model
 from sentiment.layers import TokenWindow
 from sentiment.data import read_official_split
@@ -26,14 +26,16 @@ def vectorizer(fixture_reviews):
     return adapt_vectorizer(fixture_reviews.texts, max_tokens=60)
 
 
-@pytest.mark.parametrize(
-    "cell, bidirectional, residual, pooling",
-    list(itertools.product(CELLS, [False, True], [False, True], POOLINGS)),
-)
-def test_every_variant_trains_a_step_and_round_trips(cell, bidirectional, residual, pooling, vectorizer, fixture_reviews, tmp_path):
+VARIANTS = [(CELLS[i % len(CELLS)], *rest)
+            for i, rest in enumerate(itertools.product([False, True], CONNECTIONS, POOLINGS))]
+"""Every connection x pooling x direction, the cells taking turns (each cell meets every connection)."""
+
+
+@pytest.mark.parametrize("cell, bidirectional, connection, pooling", VARIANTS)
+def test_every_variant_trains_a_step_and_round_trips(cell, bidirectional, connection, pooling, vectorizer, fixture_reviews, tmp_path):
     keras.utils.set_random_seed(0)
     model = build_model(vectorizer.vocabulary_size(), cell=cell, num_layers=2, units=3, embedding_dim=4,
-                        bidirectional=bidirectional, residual=residual, pooling=pooling, dropout=0.1)
+                        bidirectional=bidirectional, connection=connection, pooling=pooling, dropout=0.1)
     compile_model(model, TrainConfig(global_clipnorm=1.0))
     texts = fixture_reviews.texts[:8]
     ids = TokenWindow(MAX_LENGTH)(vectorizer(tf.constant(texts)))
@@ -52,22 +54,46 @@ def test_every_variant_trains_a_step_and_round_trips(cell, bidirectional, residu
     assert np.all((expected >= 0) & (expected <= 1))
 
 
-def test_residual_projects_where_widths_differ():
-    model = build_model(50, num_layers=3, units=5, embedding_dim=7, bidirectional=True, residual=True)
+@pytest.mark.parametrize("connection", ["residual", "highway"])
+def test_residual_and_highway_project_where_widths_differ(connection):
+    model = build_model(50, num_layers=3, units=5, embedding_dim=7, bidirectional=True, connection=connection)
     names = [layer.name for layer in model.layers]
     assert "projection_1" in names  # embedding (7) -> 2 x 5
-    assert "projection_2" not in names and "residual_3" in names  # 10 -> 10: identity skip
+    assert "projection_2" not in names and f"{connection}_3" in names  # 10 -> 10: identity skip
+
+
+def test_dense_connections_feed_each_layer_everything_below_it():
+    model = build_model(50, num_layers=3, units=5, embedding_dim=7, bidirectional=True, connection="dense",
+                        pooling="last")
+    assert model.get_layer("dense_input_2").output.shape[-1] == 7 + 10
+    assert model.get_layer("dense_input_3").output.shape[-1] == 7 + 10 + 10
+    assert "dense_input_1" not in [layer.name for layer in model.layers]
+
+
+def test_a_highway_gate_starts_mostly_closed_and_mixes_input_and_output():
+    from sentiment.layers import Highway
+
+    x, y = np.zeros((1, 2, 3), "float32"), np.ones((1, 2, 3), "float32")
+    layer = Highway(gate_bias=-2.0)
+    mixed = layer([x, y]).numpy()  # gate = sigmoid(0 W - 2) everywhere when x = 0
+    np.testing.assert_allclose(mixed, 1 / (1 + np.exp(2.0)), rtol=1e-5)
+    assert Highway.from_config(layer.get_config()).gate_bias == -2.0
+
+
+def test_the_connection_is_checked_and_named_in_the_error():
+    with pytest.raises(ValueError, match="connection"):
+        build_model(50, connection="skip")
 
 
 def test_padding_does_not_change_a_prediction(vectorizer):
     """Masking works: a short review scores the same alone and batched next to a long one."""
-    for cell, pooling in [("lstm", "max_mean"), ("gru", "last"), ("rnn", "mean")]:
+    for cell, pooling, connection in [("lstm", "max_mean", "residual"), ("gru", "last", "dense"), ("rnn", "mean", "highway")]:
         model = end_to_end(vectorizer, build_model(vectorizer.vocabulary_size(), cell=cell, pooling=pooling,
-                                                   units=3, embedding_dim=4, num_layers=2, residual=True), MAX_LENGTH)
+                                                   units=3, embedding_dim=4, num_layers=3, connection=connection), MAX_LENGTH)
         short, long = "great movie", " ".join(["dull plot"] * 10)
         alone = model(tf.constant([short])).numpy()[0, 0]
         batched = model(tf.constant([short, long])).numpy()[0, 0]
-        assert alone == pytest.approx(batched, abs=1e-6), (cell, pooling)
+        assert alone == pytest.approx(batched, abs=1e-6), (cell, pooling, connection)
 
 
 def test_too_long_reviews_are_cut_to_max_length(vectorizer):
@@ -102,5 +128,5 @@ def test_the_dataclass_holds_the_defaults_and_a_config_or_keywords_build_the_sam
 
 
 def test_deep_stack_builds():
-    model = build_model(50, num_layers=8, units=2, embedding_dim=4, residual=True, cell="lstm")
+    model = build_model(50, num_layers=8, units=2, embedding_dim=4, connection="residual", cell="lstm")
     assert sum("bidirectional" in layer.name for layer in model.layers) == 8
