@@ -157,8 +157,8 @@ def lab_tab() -> None:
     try:
         blocks = report_blocks(LAB_DIR)
     except (OSError, UnicodeDecodeError):
-        st.info(f"No lab report in {LAB_DIR} yet. Make it (about 30-60 minutes on a laptop CPU): "
-                "python -m training.experiments lecture7 --data PATH/aclImdb_v1.tar.gz --out reports/lecture7")
+        st.info(f"No lab report in {LAB_DIR} yet. Make it (under an hour on a laptop CPU; add --quick for a toy "
+                "run in minutes): python -m training.experiments lecture7 --data PATH/aclImdb_v1.tar.gz --out reports/lecture7")
         return
     for kind, content in blocks:
         if kind == "image":

@@ -1,9 +1,9 @@
 """From a config and a data source to what a run fits: splits, augmentation, vocabulary, token ids, batches.
 
-``prepare(config, data)`` is the one data preparation of the project: training, the
-architecture search and the lecture-7 lab all call it, so they read the same reviews the same
-way. The models learn from the training reviews after the intensifier swap (when the config
-asks for it); the distillation teacher's NBSVM reads them as they are (``Prepared.train``).
+``prepare(config, data)`` is the one data preparation of the project: training and the
+architecture search both call it, so they read the same reviews the same way. The models learn
+from the training reviews after the intensifier swap (when the config asks for it); the
+distillation teacher's NBSVM reads them as they are (``Prepared.train``).
 """
 
 from __future__ import annotations
@@ -79,14 +79,13 @@ class Prepared:
         return load_split(self.data, "test", **self._load)
 
 
-def prepare(config: Config, data: str, *, vocabulary_file: Path | None = None, max_validation_samples: int | None = None,
+def prepare(config: Config, data: str, *, vocabulary_file: Path | None = None,
             tfds_data_dir: str | None = None, download: bool = True,
             log: Callable[[str], None] = lambda message: None) -> Prepared:
     """Load the splits, swap intensifiers, adapt (or read) the vocabulary and vectorize the reviews.
 
     ``vocabulary_file``: where the run keeps its vocabulary; read when it exists (a resumed run),
-    written atomically otherwise. ``max_validation_samples`` keeps a seeded subset of the validation
-    split (the lab's small runs).
+    written atomically otherwise.
     """
     from . import model_folder
     from .text import adapt_vectorizer, make_vectorizer
@@ -94,7 +93,7 @@ def prepare(config: Config, data: str, *, vocabulary_file: Path | None = None, m
     load = dict(validation_fraction=config.data.validation_fraction, seed=config.data.seed,
                 tfds_data_dir=tfds_data_dir, download=download)
     train = load_split(data, "train", max_samples=config.train.max_train_samples, **load)
-    validation = load_split(data, "validation", max_samples=max_validation_samples, **load)
+    validation = load_split(data, "validation", **load)
     log(f"{len(train)} training and {len(validation)} validation reviews from {data}")
     train_texts = _swap(config, train.texts, "training", log)
     if vocabulary_file is not None and Path(vocabulary_file).exists():

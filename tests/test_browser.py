@@ -36,17 +36,25 @@ def app_url():
     server.wait(timeout=30)
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium (make test does)")
+def _chromium(playwright):
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync"],
+    )
+
+
+needs_browser = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                   reason=f"no browser at {CHROMIUM}: apt-get install chromium (make test does)")
+
+
+@needs_browser
 @pytest.mark.skipif(not (SHIPPED_MODEL / "model.keras").exists(), reason="no shipped model in saved_models/default")
 def test_seed_sentence_in_a_real_browser(app_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
+        browser = _chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1300})
         page.goto(app_url)
         box = page.get_by_label("Review", exact=True)
@@ -63,4 +71,24 @@ def test_seed_sentence_in_a_real_browser(app_url, tmp_path):
         assert shot.stat().st_size > 10_000
         if os.environ.get("SCREENSHOT_TO"):
             shutil.copy(shot, os.environ["SCREENSHOT_TO"])
+        browser.close()
+
+
+@needs_browser
+@pytest.mark.skipif(not (ROOT / "reports" / "lecture7" / "report.md").exists(), reason="no lab report committed")
+def test_the_lab_tab_shows_the_committed_report_with_its_plots(app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = _chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1300})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Lab").click(timeout=120_000)
+        expect(page.get_by_role("heading", name="Lecture 7 lab")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Every figure is mean ± sd over the seeds")).to_be_visible()
+        plots = page.get_by_role("tabpanel").locator("img")  # the open tab's images (hidden tabs are left out)
+        expect(plots.nth(5)).to_be_visible(timeout=60_000)  # one plot per claim (the adding problem has its own)
+        expect(plots).to_have_count(6)
+        if os.environ.get("SCREENSHOT_TO"):
+            page.screenshot(path=str(Path(os.environ["SCREENSHOT_TO"]).with_name("lab.png")), full_page=True)
         browser.close()

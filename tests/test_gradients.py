@@ -24,7 +24,7 @@ def long_range_task(n=64, seed=0):
 
 def test_norms_are_finite_and_non_zero():
     keras.utils.set_random_seed(0)
-    model = build_model(20, cell="lstm", num_layers=2, units=8, embedding_dim=8, residual=True)
+    model = build_model(20, cell="lstm", num_layers=2, units=8, embedding_dim=8, connection="residual")
     ids, labels = long_range_task()
     norms = layer_gradient_norms(model, ids, labels)
     assert {"embedding", "bidirectional_1", "bidirectional_2", "probability"} <= set(norms)
@@ -116,35 +116,6 @@ def test_gradient_monitor_records_real_steps_and_clipping(tmp_path):
     assert monitor.rows[-1]["clipped_fraction"] == 0.0
 
 
-@pytest.mark.slow
-def test_lecture7_lab_runs_on_the_fixture_and_judges_every_claim(tmp_path):
-    import json
-
-    from conftest import FIXTURE
-    from sentiment.lab import LabConfig, run_lecture7
-
-    config = LabConfig(train_samples=24, validation_samples=8, max_tokens=200, max_length=30, units=4,
-                       embedding_dim=4, epochs=1, batch_size=8, monitor_every=2, probe_reviews=4, depths=(1, 2),
-                       radii=(0.5, 1.5))
-    results = run_lecture7(str(FIXTURE), tmp_path, config, log=lambda m: None)
-    report = (tmp_path / "report.md").read_text()
-    assert len(results["claims"]) == 6
-    for claim in results["claims"]:
-        assert claim["verdict"] in ("confirmed", "refuted", "unclear")
-        assert claim["claim"] in report and claim["figures"] in report
-    for image in ("cells-time-steps.png", "radius.png", "exploding.png", "depth.png"):
-        assert (tmp_path / image).stat().st_size > 1000 and f"({image})" in report
-    saved = json.loads((tmp_path / "results.json").read_text())
-    assert set(saved["cells"]) == {"rnn", "lstm", "gru"} and "depth-2-residual" in saved["depth"]
-    assert (tmp_path / "raw" / "cell-rnn-gradients.csv").exists()
-    # The report can be judged and written again from results.json alone.
-    from training import experiments
-
-    (tmp_path / "report.md").unlink()
-    assert experiments.main(["lecture7", "--report-only", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "report.md").read_text() == report
-
-
 def test_log_gradients_training_option_writes_csv_and_plot(tmp_path):
     import csv
 
@@ -160,52 +131,3 @@ def test_log_gradients_training_option_writes_csv_and_plot(tmp_path):
     steps = list(csv.DictReader((out / "gradient_steps.csv").open()))
     assert steps and all(float(r["norm"]) >= 0 for r in steps)
     assert (out / "gradients.png").stat().st_size > 1000
-
-
-def _lab_results(**changes):
-    """Synthetic lab figures for judge(): a textbook outcome unless changed."""
-    steps = lambda ratio: [ratio, 1.0]  # noqa: E731 - first/last step norms
-    cell = lambda ratio, acc, sec: {"trained_time_steps": steps(ratio), "init_time_steps": steps(ratio),  # noqa: E731
-                                    "best_val_accuracy": acc, "seconds_per_epoch": sec, "parameters": 100}
-    results = {
-        "sizes": {"probe_length": 200},
-        "config": {"explode_radius": 1.5, "explode_learning_rate": 0.1, "clip": 1.0, "depths": [1, 2, 4, 8]},
-        "cells": {"rnn": {**cell(1e-9, 0.70, 5.0), "spectral_radius_init": 1.0, "spectral_radius_trained": 0.8},
-                  "lstm": cell(1e-3, 0.85, 10.0), "gru": cell(1e-3, 0.85, 8.0)},
-        "radii": {f"radius {r}": {"radius": r, "init_time_steps": steps(d)} for r, d in ((0.5, 1e-20), (1.0, 1.0), (1.5, 1e5))},
-        "exploding": {"no clipping": {"nan_steps": 5, "best_val_accuracy": 0.5, "max_global_norm": 1e9, "clipped_fraction": 0.0},
-                      "clipnorm": {"nan_steps": 0, "best_val_accuracy": 0.7, "max_global_norm": 10.0, "clipped_fraction": 0.3},
-                      "global_clipnorm": {"nan_steps": 0, "best_val_accuracy": 0.7, "max_global_norm": 10.0, "clipped_fraction": 0.3}},
-        "depth": {name: {"best_val_accuracy": acc, "bottom_norm_init": 1.0} for name, acc in (
-            ("depth-1", 0.80), ("depth-2", 0.82), ("depth-4", 0.82), ("depth-8", 0.70),
-            ("depth-2-residual", 0.82), ("depth-4-residual", 0.82), ("depth-8-residual", 0.81))},
-        "direction": {name: {"best_val_accuracy": acc, "probabilities": {"the movie was terribly exciting": 0.5},
-                             "attributions": {"the movie was terribly exciting": [{"word": "terribly", "attribution": 0.1}]}}
-                      for name, acc in (("unidirectional", 0.80), ("bidirectional", 0.83))},
-    }
-    for key, value in changes.items():
-        section, _, name = key.partition("__")
-        results[section][name] = value
-    return results
-
-
-def test_lab_judge_rules():
-    from sentiment.lab import judge
-
-    verdicts = [c["verdict"] for c in judge(_lab_results())]
-    assert verdicts == ["confirmed"] * 6, judge(_lab_results())
-    # The plain RNN hearing far steps better than the gated cells refutes the first claim.
-    rnn = {**_lab_results()["cells"]["rnn"], "trained_time_steps": [0.5, 1.0]}
-    assert judge(_lab_results(cells__rnn=rnn))[0]["verdict"] == "refuted"
-    # A NaN figure or a missing experiment gives "unclear", never a crash or a confident verdict.
-    nan_gru = {**_lab_results()["cells"]["gru"], "trained_time_steps": [float("nan"), 1.0]}
-    assert judge(_lab_results(cells__gru=nan_gru))[0]["verdict"] == "unclear"
-    broken = _lab_results()
-    del broken["depth"]["depth-8-residual"]
-    last = judge(broken)[-1]
-    assert last["verdict"] == "unclear" and "not judged" in last["figures"]
-    # Clipping that changes nothing refutes "clipping fixes exploding".
-    calm = _lab_results()
-    calm["exploding"]["no clipping"] = {"nan_steps": 0, "best_val_accuracy": 0.72, "max_global_norm": 2.0,
-                                        "clipped_fraction": 0.0}
-    assert judge(calm)[2]["verdict"] == "refuted"

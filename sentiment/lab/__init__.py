@@ -1,14 +1,13 @@
-"""The lecture-7 lab: vanishing and exploding gradients, and what fixes them, measured on IMDB.
+"""The lecture-7 lab: vanishing and exploding gradients, and what fixes them, each claim tested where it applies.
 
-``run_lecture7(data, out)`` trains small models on a fixed, seeded IMDB subset (never the test
-split) and writes ``report.md`` with PNG plots and CSV tables into ``out``; each claim of the
-lecture is marked confirmed, refuted or unclear by the measured figures, with the rule that
-decided it. Modules: :mod:`.experiments` (config, data, training runs), :mod:`.claims` (the
-verdict rules), :mod:`.report` (the report and its plots).
+``run_lecture7(data, out)`` builds tasks where the distance between the evidence and the read-out
+is a knob (:mod:`.tasks`: a polar IMDB sentence followed by filler; the adding problem), runs each
+experiment over several seeds (:mod:`.experiments`), judges each claim by a rule that counts the
+seeds' spread (:mod:`.claims`) and writes ``report.md`` with plots (:mod:`.report`).
 """
 
-from .claims import SEED_SENTENCES, judge
-from .experiments import LabConfig, run_lecture7
+from .claims import FAMILY, judge
+from .experiments import QUICK, LabConfig, quick, run_lecture7
 from .report import report_blocks, rewrite_report
 
-__all__ = ["LabConfig", "SEED_SENTENCES", "judge", "report_blocks", "rewrite_report", "run_lecture7"]
+__all__ = ["FAMILY", "QUICK", "LabConfig", "judge", "quick", "report_blocks", "rewrite_report", "run_lecture7"]

@@ -1,148 +1,92 @@
-"""The lab's experiments: small models trained on a fixed, seeded IMDB subset, their gradients measured.
+"""The lab's experiments: each lecture claim tested where it applies, every arm over several seeds.
 
-``run_lecture7(data, out)`` prepares the reviews with the project's :func:`sentiment.prepare.prepare`
-(training reviews from the train split, validation reviews from the held-out part of train,
-never the test split), runs the five experiments (one function each), and writes
-``results.json``, ``report.md``, the PNG plots and each run's gradient logs (``raw/``) into ``out``.
+``run_lecture7(data, out)`` builds the tasks (:mod:`.tasks`), runs the six experiments (one
+function each: :func:`vanishing`, :func:`adding`, :func:`radius`, :func:`clipping`, :func:`speed`,
+:func:`direction`, :func:`depth`), writes ``results.json`` and then the report (:mod:`.report`).
+Each arm's figures are kept per seed (``{"seeds": [...]}``), so the verdicts can count the spread.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, NamedTuple
 
+import keras
 import numpy as np
 
-from .claims import SEED_SENTENCES, decay
-from .report import plot_depth, plot_explode, plot_time_steps, write_report
+from ..gradients import GradientMonitor, layer_gradient_norms, set_recurrent_spectral_radius, time_step_gradient_norms
+from ..model import build_model
+from .claims import FAMILY
+from .tasks import SentenceBank, adding_problem, long_range, sentence_bank
 
 
 @dataclass(frozen=True)
 class LabConfig:
-    train_samples: int = 6000
-    validation_samples: int = 1000
-    max_tokens: int = 10000
-    max_length: int = 200  # reviews are cut to this many tokens; the gradient probe uses the longest validation reviews
+    model: str = "saved_models/default"  # whose vocabulary, frozen word vectors and sentence labels the tasks use
+    reviews: int = 4000  # IMDB training reviews the sentences come from
+    confidence: float = 0.9  # a polar sentence: the model's probability on its review's side is at least this
+    max_words: int = 20
+    filler_words: int = 1  # how many neutral words the filler draws from (1: one word repeated)
+    train_examples: int = 2000
+    validation_examples: int = 500
     units: int = 32
-    embedding_dim: int = 32
-    epochs: int = 3
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    explode_learning_rate: float = 0.1
-    explode_radius: float = 1.5  # W_hh's spectral radius in the exploding experiment (the regime where it can explode)
-    clip: float = 1.0
+    epochs: int = 6  # at most; a run stops once its validation accuracy reaches `solved`
+    solved: float = 0.98
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    seeds: int = 3
+    distances: tuple = (3, 10, 30, 100)  # filler tokens between the sentence and the read-out
+    probe_distance: int = 100  # the gradient-against-distance probe (experiments 1 and 2)
+    probe_examples: int = 32
+    adding_lengths: tuple = (20, 50, 100)
+    adding_epochs: int = 6
+    adding_learning_rate: float = 1e-2
+    radii: tuple = (0.5, 0.9, 1.0, 1.1, 1.5)
+    explode_radius: float = 1.5  # W_hh's spectral radius in the exploding experiment
+    explode_learning_rate: float = 0.1  # plain SGD: no step-size normalization that would hide an exploding gradient
+    explode_length: int = 50  # adding-problem sequences of the exploding experiment
+    explode_epochs: int = 3
+    clip: float = 1.0  # clipnorm and global_clipnorm threshold
+    clip_value: float = 0.1
+    task_distance: int = 30  # the distance of the speed experiment's accuracy runs
+    direction_distance: int = 100  # beyond what a forward GRU carries reliably (experiment 1)
     depths: tuple = (1, 2, 4, 8)
-    radii: tuple = (0.5, 0.9, 1.0, 1.1, 1.5)  # spectral radii of the plain RNN's W_hh (experiment 5)
-    probe_reviews: int = 32
-    monitor_every: int = 20
+    depth_cell: str = "rnn"
+    depth_distance: int = 3
+    depth_epochs: int = 3
+    speed_rounds: int = 5
+    speed_steps: int = 10
     seed: int = 1337
 
 
-class LabData(NamedTuple):
-    """What every run of the lab trains and measures on."""
-
-    vectorizer: Any
-    train_ds: Any
-    val_ds: Any
-    probe: tuple  # (ids [probe_reviews, width], labels): the longest validation reviews, cut to the same width
-    sizes: dict
+QUICK = dict(reviews=100000, confidence=0.5, max_words=80, train_examples=64, validation_examples=32, units=4,
+             epochs=1, seeds=2, distances=(2, 6), probe_distance=6, probe_examples=4, adding_lengths=(6, 12),
+             adding_epochs=1, radii=(0.5, 1.5), explode_length=12, explode_epochs=1, task_distance=4,
+             direction_distance=4, depths=(1, 2), depth_distance=2, depth_epochs=1, speed_rounds=2, speed_steps=2)
+"""``--quick``: every experiment at toy size (minutes; what CI runs on the fixture)."""
 
 
-def prepare_lab(data: str, config: LabConfig) -> LabData:
-    """The lab's reviews, vocabulary, batches and gradient probe, from the project's one data preparation."""
-    from ..config import Config, DataConfig, TrainConfig
-    from ..gradients import gradient_probe
-    from ..prepare import prepare
-
-    run = Config(data=DataConfig(max_tokens=config.max_tokens, max_length=config.max_length, seed=config.seed),
-                 train=TrainConfig(max_train_samples=config.train_samples, batch_size=config.batch_size))
-    prepared = prepare(run, data, max_validation_samples=config.validation_samples)
-    probe = gradient_probe(prepared.validation_ids, prepared.validation.labels, config.probe_reviews)
-    sizes = {"train": len(prepared.train), "validation": len(prepared.validation), "probe": len(probe[1]),
-             "probe_length": int(probe[0].shape[1])}
-    return LabData(prepared.vectorizer, prepared.train_dataset(), prepared.validation_dataset(), probe, sizes)
-
-
-def _train(name: str, out: Path, lab: LabData, config: LabConfig, *, learning_rate: float | None = None,
-           clipping: dict | None = None, recurrent_radius: float | None = None, **architecture) -> dict:
-    """Build, record gradients at initialization, train with the monitor, record again; a result row."""
-    import keras
-
-    from ..callbacks import EpochTimer
-    from ..config import TrainConfig
-    from ..fitting import compile_model
-    from ..gradients import GradientMonitor, layer_gradient_norms, set_recurrent_spectral_radius, time_step_gradient_norms
-    from ..model import build_model
-
-    keras.utils.set_random_seed(config.seed)
-    learning_rate, clipping = learning_rate or config.learning_rate, clipping or {}
-    model = build_model(config.max_tokens, units=config.units, embedding_dim=config.embedding_dim, dropout=0.0,
-                        **architecture)
-    compile_model(model, TrainConfig(learning_rate=learning_rate, **clipping))
-    if recurrent_radius is not None:
-        set_recurrent_spectral_radius(model, "rnn_1", recurrent_radius)
-    probe = lab.probe
-    init_steps = time_step_gradient_norms(model, *probe)
-    init_layers = layer_gradient_norms(model, *probe)
-    monitor = GradientMonitor(out / f"{name}-gradients.csv", every=config.monitor_every, probe=probe,
-                              time_csv_path=out / f"{name}-time-steps.csv")
-    timer = EpochTimer(exclude=monitor)
-    history = model.fit(lab.train_ds, validation_data=lab.val_ds, epochs=config.epochs, callbacks=[monitor, timer],
-                        verbose=0)
-    trained_steps = time_step_gradient_norms(model, *probe)
-    val_accuracy = [float(v) for v in history.history.get("val_accuracy", [])]
-    losses = [float(v) for v in history.history.get("loss", [])]
-    return {
-        "name": name, "learning_rate": learning_rate, **architecture, **clipping,
-        "parameters": int(model.count_params()),
-        "epochs_run": len(losses),
-        # Median epoch wall time, validation included, the monitor's own measurements left out.
-        "seconds_per_epoch": float(np.median(timer.seconds)) if timer.seconds else float("nan"),
-        "best_val_accuracy": max(val_accuracy) if val_accuracy else float("nan"),
-        "final_val_accuracy": val_accuracy[-1] if val_accuracy else float("nan"),
-        "final_loss": losses[-1] if losses else float("nan"),
-        "nan_steps": int(sum(r["nan"] for r in monitor.rows)),
-        "clipped_fraction": monitor.rows[-1]["clipped_fraction"] if monitor.rows else 0.0,
-        "max_global_norm": max((r["global_norm"] for r in monitor.rows if np.isfinite(r["global_norm"])), default=float("nan")),
-        "init_time_steps": [float(x) for x in init_steps],
-        "trained_time_steps": [float(x) for x in trained_steps],
-        "init_layer_norms": init_layers,
-        "trained_layer_norms": layer_gradient_norms(model, *probe),
-        "monitor_rows": monitor.rows,
-        "_model": model,
-    }
+def quick(config: LabConfig | None = None) -> LabConfig:
+    return replace(config or LabConfig(), **QUICK)
 
 
 def run_lecture7(data: str, out: str | Path, config: LabConfig | None = None, log=print) -> dict:
-    """Run the five experiments and write ``report.md``, plots and ``results.json`` into ``out``."""
-    from ..gradients import plot_gradients
+    """Run every experiment and write ``results.json``, ``report.md`` and the plots into ``out``."""
+    from .report import write_report
 
     config = config or LabConfig()
     out = Path(out)
-    raw = out / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
+    (out / "raw").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    lab = prepare_lab(data, config)
-    log(f"lab data: {lab.sizes}")
-    results: dict = {"config": asdict(config), "sizes": lab.sizes, "data": str(data)}
-    groups = {
-        "cells": _cells(raw, lab, config, log),
-        "radii": _radii(raw, lab, config, log),
-        "exploding": _exploding(raw, lab, config, log),
-        "depth": _depth(raw, lab, config, log),
-        "direction": _direction(raw, lab, config, log),
-    }
-    plot_time_steps(groups["cells"], out / "cells-time-steps.png")
-    plot_time_steps(groups["radii"], out / "radius.png", label=lambda name: name)
-    plot_explode(groups["exploding"], out / "exploding.png")
-    plot_depth(groups["depth"], config.depths, out / "depth.png")
-    for name in ("cells", "exploding", "depth", "direction", "radii"):
-        for row in groups[name].values():
-            plot_gradients(row["monitor_rows"], raw / f"{row['name']}-gradients.png", title=row["name"])
-        results[name] = _strip(groups[name])
+    bank = sentence_bank(data, config.model, reviews=config.reviews, confidence=config.confidence,
+                         max_words=config.max_words, seed=config.seed, filler_words=config.filler_words, log=log)
+    results: dict = {"config": asdict(config), "sizes": bank.sizes, "data": str(data)}
+    for experiment in (vanishing, adding, radius, clipping, speed, direction, depth):
+        began = time.perf_counter()
+        results[experiment.__name__] = experiment(bank, config, out / "raw", log)
+        log(f"{experiment.__name__}: {time.perf_counter() - began:.0f} s")
     results["minutes"] = (time.perf_counter() - started) / 60
     (out / "results.json").write_text(json.dumps(results, indent=1, default=float) + "\n")  # before judging
     write_report(out, results)
@@ -150,93 +94,248 @@ def run_lecture7(data: str, out: str | Path, config: LabConfig | None = None, lo
     return results
 
 
-def _strip(rows: dict) -> dict:
-    return {k: {key: value for key, value in row.items() if key not in ("_model", "monitor_rows")} for k, row in rows.items()}
+# --- building and fitting ------------------------------------------------------------------------
+
+def sentence_model(bank: SentenceBank, config: LabConfig, seed: int, *, initializer: str = "orthogonal",
+                   **architecture) -> keras.Model:
+    """A recurrent classifier on the bank's frozen word vectors, last-state read-out unless told otherwise."""
+    keras.utils.set_random_seed(seed)
+    architecture = {"cell": "gru", "bidirectional": False, "pooling": "last", **architecture}
+    model = build_model(len(bank.embeddings), embedding_dim=bank.embeddings.shape[1], dropout=0.0,
+                        units=architecture.pop("units", config.units), **architecture)
+    embedding = model.get_layer("embedding")
+    embedding.set_weights([bank.embeddings])
+    embedding.trainable = False
+    if initializer != "orthogonal":  # Keras' default for recurrent kernels
+        for layer in model.layers:
+            cell = getattr(getattr(layer, "forward_layer", layer), "cell", None)
+            if cell is not None:
+                kernel = cell.recurrent_kernel
+                kernel.assign(keras.initializers.get(initializer)(kernel.shape))
+    return model
 
 
-def _cells(raw: Path, lab: LabData, config: LabConfig, log) -> dict:
-    """1. Plain RNN vs LSTM vs GRU, one unidirectional layer of the same width, last-state head."""
-    import keras
+class _StopWhenSolved(keras.callbacks.Callback):
+    def __init__(self, monitor: str, threshold: float):
+        super().__init__()
+        self.monitor, self.threshold = monitor, threshold
 
-    from ..gradients import recurrent_spectral_radius
-    from ..model import build_model
+    def on_epoch_end(self, epoch, logs=None):
+        if (logs or {}).get(self.monitor, -np.inf) >= self.threshold:
+            self.model.stop_training = True
 
-    cells = {}
+
+def fit_classifier(model, train, validation, config: LabConfig, *, optimizer=None, epochs=None, callbacks=()) -> dict:
+    """Fit with binary cross-entropy; the run's figures (best validation accuracy, epochs, losses)."""
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(config.learning_rate), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(*train, validation_data=validation, epochs=epochs or config.epochs, batch_size=config.batch_size,
+                        callbacks=[_StopWhenSolved("val_accuracy", config.solved), *callbacks], verbose=0)
+    accuracy = [float(v) for v in history.history.get("val_accuracy", [])]
+    return {"val_accuracy": max(accuracy, default=float("nan")), "epochs": len(accuracy),
+            "loss": [float(v) for v in history.history["loss"]]}
+
+
+def _task(bank, config, distance, seed, **kwargs):
+    train = long_range(bank, distance, config.train_examples, seed, **kwargs)
+    validation = long_range(bank, distance, config.validation_examples, seed + 1, part="validation", **kwargs)
+    return train, validation
+
+
+def _seeds(config: LabConfig):
+    return [config.seed + 100 * s for s in range(config.seeds)]
+
+
+def ratio_profile(model, probe) -> list[float]:
+    """``||dL/dx_t||`` against the distance ``d`` from the last token (index ``d``), relative to ``d = 0``."""
+    norms = time_step_gradient_norms(model, *probe)[::-1]
+    return [float(v) for v in norms / norms[0]] if norms[0] > 0 else [float("nan")] * len(norms)
+
+
+# --- the experiments -----------------------------------------------------------------------------
+
+VANISHING_ARMS = {"rnn": {"cell": "rnn"}, "rnn (glorot W_hh)": {"cell": "rnn", "initializer": "glorot_uniform"},
+                  "lstm": {"cell": "lstm"}, "gru": {"cell": "gru"}}
+
+
+def vanishing(bank, config, raw, log) -> dict:
+    """1. Accuracy against distance and the gradient against distance, RNN / LSTM / GRU, two initializers."""
+    probe = long_range(bank, config.probe_distance, config.probe_examples, config.seed + 7, part="validation")
+    gradients = {}
     for cell in ("rnn", "lstm", "gru"):
-        if cell == "rnn":  # the radius of Keras' own initialization: a fresh model, seeded as _train seeds
-            keras.utils.set_random_seed(config.seed)
-            fresh = build_model(config.max_tokens, cell="rnn", bidirectional=False, units=config.units,
-                                embedding_dim=config.embedding_dim)
-            init_radius = recurrent_spectral_radius(fresh, "rnn_1")
-        row = _train(f"cell-{cell}", raw, lab, config, cell=cell, bidirectional=False, pooling="last")
-        if cell == "rnn":
-            row["spectral_radius_init"] = init_radius
-            row["spectral_radius_trained"] = recurrent_spectral_radius(row["_model"], "rnn_1")
-        cells[cell] = row
-        log(f"cells: {cell} val {row['best_val_accuracy']:.4f}, {row['seconds_per_epoch']:.1f} s/epoch, "
-            f"first/last step gradient {decay(row['trained_time_steps']):.2e}")
-    return cells
+        for initializer in ("orthogonal", "glorot_uniform"):
+            profiles = [ratio_profile(sentence_model(bank, config, seed, cell=cell, initializer=initializer), probe)
+                        for seed in _seeds(config)]
+            gradients[f"{cell} {initializer}"] = {"seeds": [p[config.probe_distance] for p in profiles],
+                                                  "profile": np.mean(profiles, axis=0).tolist()}
+    accuracy = {}
+    for name, arm in VANISHING_ARMS.items():
+        accuracy[name] = {}
+        for distance in config.distances:
+            runs = [fit_classifier(sentence_model(bank, config, seed, **arm), *_task(bank, config, distance, seed), config)
+                    for seed in _seeds(config)]
+            accuracy[name][str(distance)] = {"seeds": [r["val_accuracy"] for r in runs], "epochs": [r["epochs"] for r in runs]}
+            log(f"vanishing: {name} at distance {distance}: {_fmt(accuracy[name][str(distance)]['seeds'])}")
+    return {"accuracy": accuracy, "gradients": gradients}
 
 
-def _radii(raw: Path, lab: LabData, config: LabConfig, log) -> dict:
-    """5. The plain RNN with its recurrent weights rescaled to a given spectral radius (Keras' orthogonal init = 1)."""
-    from ..gradients import recurrent_spectral_radius
-
-    radii = {}
-    for radius in config.radii:
-        row = _train(f"radius-{radius:g}", raw, lab, config, cell="rnn", bidirectional=False, pooling="last",
-                     recurrent_radius=radius)
-        row["radius"] = radius
-        row["spectral_radius_trained"] = recurrent_spectral_radius(row["_model"], "rnn_1")
-        radii[f"radius {radius:g}"] = row
-        log(f"radius: {radius} init decay {decay(row['init_time_steps']):.2e}, val {row['best_val_accuracy']:.4f}")
-    return radii
-
-
-def _exploding(raw: Path, lab: LabData, config: LabConfig, log) -> dict:
-    """2. Exploding: a high learning rate without clipping, with clipnorm, with global_clipnorm (plain RNN)."""
-    explode = {}
-    for label, clipping in (("no clipping", {}), ("clipnorm", {"clipnorm": config.clip}),
-                            ("global_clipnorm", {"global_clipnorm": config.clip})):
-        row = _train(f"explode-{label.replace(' ', '-')}", raw, lab, config, cell="rnn", bidirectional=False,
-                     pooling="last", learning_rate=config.explode_learning_rate, clipping=clipping,
-                     recurrent_radius=config.explode_radius)
-        explode[label] = row
-        log(f"exploding: {label} val {row['best_val_accuracy']:.4f}, NaN steps {row['nan_steps']}, "
-            f"max norm {row['max_global_norm']:.3g}, clipped {row['clipped_fraction']:.2f}")
-    return explode
+def adding(bank, config, raw, log) -> dict:
+    """1b. The adding problem: validation MSE against sequence length (predicting the mean scores 1/6)."""
+    layers = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+    results = {}
+    for cell, layer in layers.items():
+        results[cell] = {}
+        for length in config.adding_lengths:
+            mse = []
+            for seed in _seeds(config):
+                keras.utils.set_random_seed(seed)
+                model = keras.Sequential([keras.Input((length, 2)), layer(config.units), keras.layers.Dense(1)])
+                model.compile(optimizer=keras.optimizers.Adam(config.adding_learning_rate), loss="mse")
+                history = model.fit(*adding_problem(length, config.train_examples, seed), batch_size=32, verbose=0,
+                                    validation_data=adding_problem(length, config.validation_examples, seed + 1),
+                                    epochs=config.adding_epochs)
+                mse.append(float(min(history.history["val_loss"])))
+            results[cell][str(length)] = {"seeds": mse}
+            log(f"adding: {cell} length {length}: MSE {_fmt(mse, 4)}")
+    return results
 
 
-def _depth(raw: Path, lab: LabData, config: LabConfig, log) -> dict:
-    """3. Depth 1, 2, 4, 8 with and without residual connections (GRU, unidirectional)."""
-    depth = {}
-    for residual in (False, True):
+def radius(bank, config, raw, log) -> dict:
+    """2. The plain RNN's W_hh rescaled to a spectral radius: the gradient ratio over the probe distance."""
+    probe = long_range(bank, config.probe_distance, config.probe_examples, config.seed + 7, part="validation")
+    results = {}
+    for activation in ("tanh", "linear"):
+        for r in config.radii:
+            ratios = []
+            for seed in _seeds(config):
+                model = sentence_model(bank, config, seed, cell="rnn")
+                if activation == "linear":
+                    model.get_layer("rnn_1").cell.activation = keras.activations.linear
+                set_recurrent_spectral_radius(model, "rnn_1", r)
+                ratios.append(ratio_profile(model, probe)[config.probe_distance])
+            results[f"{activation} {r:g}"] = {"activation": activation, "radius": r, "seeds": ratios}
+            log(f"radius: {activation} {r:g}: ratio {_fmt(ratios, 2, 'e')}")
+    return results
+
+
+def clipping(bank, config, raw, log) -> dict:
+    """3. The adding problem, plain SGD on a plain RNN whose W_hh starts at radius > 1: no clipping vs Keras' three modes."""
+    modes = {"no clipping": {}, "clipnorm": {"clipnorm": config.clip}, "global_clipnorm": {"global_clipnorm": config.clip},
+             "clipvalue": {"clipvalue": config.clip_value}}
+    length = config.explode_length
+    results = {}
+    for mode, clip in modes.items():
+        runs = []
+        for seed in _seeds(config):
+            keras.utils.set_random_seed(seed)
+            model = keras.Sequential([keras.Input((length, 2)), keras.layers.SimpleRNN(config.units, name="rnn_1"),
+                                      keras.layers.Dense(1)])
+            set_recurrent_spectral_radius(model, "rnn_1", config.explode_radius)
+            train = adding_problem(length, config.train_examples, seed)
+            validation = adding_problem(length, config.validation_examples, seed + 1)
+            initial = float(np.mean((model(train[0][:256])[:, 0] - train[1][:256]) ** 2))
+            model.compile(optimizer=keras.optimizers.SGD(config.explode_learning_rate, **clip), loss="mse")
+            monitor = GradientMonitor(raw / f"clipping-{mode.replace(' ', '-')}-{seed}.csv", every=1)
+            history = model.fit(*train, validation_data=validation, epochs=config.explode_epochs, batch_size=32,
+                                callbacks=[monitor], verbose=0)
+            losses = [r["loss"] for r in monitor.rows]
+            runs.append({"val_mse": float(history.history["val_loss"][-1]), "initial_loss": initial, "step_loss": losses,
+                         "nan_steps": int(sum(r["nan"] for r in monitor.rows)),
+                         "max_loss": float(np.nanmax(losses)) if losses else float("nan"),
+                         "max_norm": float(max((r["global_norm"] for r in monitor.rows if np.isfinite(r["global_norm"])), default=np.nan)),
+                         "clipped_fraction": monitor.rows[-1]["clipped_fraction"] if monitor.rows else 0.0})
+        results[mode] = {"seeds": runs}
+        log(f"clipping: {mode}: NaN steps {[r['nan_steps'] for r in runs]}, val MSE {_fmt([r['val_mse'] for r in runs], 4, 'g')}")
+    return results
+
+
+def _matched_gru_units(input_dim: int, lstm_units: int) -> int:
+    """GRU units whose parameter count is closest to an LSTM of ``lstm_units`` on ``input_dim`` inputs."""
+    def params(layer):
+        layer.build((None, None, input_dim))
+        return layer.count_params()
+
+    target = params(keras.layers.LSTM(lstm_units))
+    return min(range(1, 3 * lstm_units), key=lambda u: abs(params(keras.layers.GRU(u)) - target))
+
+
+def speed(bank, config, raw, log) -> dict:
+    """4. LSTM vs GRU: seconds per training step at equal units and equal parameters, interleaved; accuracy by seed."""
+    matched = _matched_gru_units(bank.embeddings.shape[1], config.units)
+    arms = {"lstm": {"cell": "lstm"}, "gru": {"cell": "gru"}, f"gru {matched} units": {"cell": "gru", "units": matched}}
+    train, _ = _task(bank, config, config.task_distance, config.seed)
+    batch = (train[0][: config.batch_size], train[1][: config.batch_size])
+    models = {}
+    for name, arm in arms.items():
+        models[name] = sentence_model(bank, config, config.seed, **arm)
+        models[name].compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="binary_crossentropy")
+        models[name].train_on_batch(*batch)  # build the step function outside the timing
+    seconds = {name: [] for name in arms}
+    for _ in range(config.speed_rounds):  # round-robin: each round times every arm under the same machine load
+        for name, model in models.items():
+            began = time.perf_counter()
+            for _ in range(config.speed_steps):
+                model.train_on_batch(*batch)
+            seconds[name].append((time.perf_counter() - began) / config.speed_steps)
+    results = {"matched_units": matched, "sequence_length": int(batch[0].shape[1]), "arms": {}}
+    for name, arm in arms.items():
+        runs = [fit_classifier(sentence_model(bank, config, seed, **arm), *_task(bank, config, config.task_distance, seed), config)
+                for seed in _seeds(config)]
+        results["arms"][name] = {"seconds_per_step": seconds[name], "parameters": int(models[name].count_params() - bank.embeddings.size),
+                                 "seeds": [r["val_accuracy"] for r in runs]}
+        log(f"speed: {name}: {np.median(seconds[name]) * 1000:.1f} ms/step, val {_fmt(results['arms'][name]['seeds'])}")
+    return results
+
+
+def direction(bank, config, raw, log) -> dict:
+    """5. Uni- vs bidirectional GRU, the sentence at the start (far from the read-out) or at the end."""
+    distance = config.direction_distance
+    results = {}
+    for where in ("start", "end"):
+        for bidirectional in (False, True):
+            name = f"{'bidirectional' if bidirectional else 'unidirectional'}, sentence at the {where}"
+            runs, family = [], []
+            for seed in _seeds(config):
+                model = sentence_model(bank, config, seed, bidirectional=bidirectional)
+                runs.append(fit_classifier(model, *_task(bank, config, distance, seed, where=where), config))
+                if where == "end":  # a sentence classifier: the family sentences, left-padded like its inputs
+                    ids = bank.vectorizer(np.asarray(FAMILY)).numpy()
+                    family.append(model.predict(_left_pad(ids), verbose=0)[:, 0].tolist())
+            results[name] = {"where": where, "bidirectional": bidirectional, "seeds": [r["val_accuracy"] for r in runs],
+                             "family": family}
+            log(f"direction: {name}: val {_fmt(results[name]['seeds'])}")
+    return results
+
+
+def _left_pad(ids: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(ids)
+    for i, row in enumerate(ids):
+        tokens = row[row > 0]
+        out[i, out.shape[1] - len(tokens):] = tokens
+    return out
+
+
+def depth(bank, config, raw, log) -> dict:
+    """6. 1-8 stacked layers, no / residual / dense / highway connections: accuracy and bottom-layer gradient."""
+    cell, bottom = config.depth_cell, f"{config.depth_cell}_1"
+    probe = long_range(bank, config.depth_distance, config.probe_examples, config.seed + 7, part="validation")
+    results = {}
+    for connection in ("none", "residual", "dense", "highway"):
         for layers in config.depths:
-            if layers == 1 and residual:
-                continue  # one layer has nothing to skip
-            name = f"depth-{layers}{'-residual' if residual else ''}"
-            row = _train(name, raw, lab, config, cell="gru", bidirectional=False, num_layers=layers, residual=residual)
-            row["bottom_norm_init"] = row["init_layer_norms"].get("gru_1", float("nan"))
-            row["bottom_norm_trained"] = row["trained_layer_norms"].get("gru_1", float("nan"))
-            row["embedding_norm_init"] = row["init_layer_norms"].get("embedding", float("nan"))
-            depth[name] = row
-            log(f"depth: {name} val {row['best_val_accuracy']:.4f}, bottom-layer gradient {row['bottom_norm_init']:.3g}")
-    return depth
+            if layers == 1 and connection != "none":
+                continue  # one layer has nothing to connect
+            runs = []
+            for seed in _seeds(config):
+                model = sentence_model(bank, config, seed, cell=cell, num_layers=layers, connection=connection)
+                init = layer_gradient_norms(model, *probe)[bottom]
+                run = fit_classifier(model, *_task(bank, config, config.depth_distance, seed), config, epochs=config.depth_epochs)
+                runs.append({"val_accuracy": run["val_accuracy"], "bottom_init": init,
+                             "bottom_trained": layer_gradient_norms(model, *probe)[bottom]})
+            results[f"{layers} {connection}"] = {"layers": layers, "connection": connection, "seeds": runs}
+            log(f"depth: {layers} layers, {connection}: val {_fmt([r['val_accuracy'] for r in runs])}, "
+                f"bottom gradient {_fmt([r['bottom_init'] for r in runs], 2, 'e')}")
+    return results
 
 
-def _direction(raw: Path, lab: LabData, config: LabConfig, log) -> dict:
-    """4. Bidirectional vs unidirectional GRU: accuracy and word attributions on contrast sentences."""
-    from ..classifier import Classifier
-    from ..explain import explain
-    from ..model import end_to_end
-
-    direction = {}
-    for bidirectional in (False, True):
-        name = "bidirectional" if bidirectional else "unidirectional"
-        row = _train(f"direction-{name}", raw, lab, config, cell="gru", bidirectional=bidirectional)
-        classifier = Classifier(end_to_end(lab.vectorizer, row["_model"], config.max_length))
-        row["attributions"] = {s: explain(classifier, s).as_rows() for s in SEED_SENTENCES}
-        row["probabilities"] = {s: float(p) for s, p in zip(SEED_SENTENCES, classifier.predict(SEED_SENTENCES))}
-        direction[name] = row
-        log(f"direction: {name} val {row['best_val_accuracy']:.4f}")
-    return direction
+def _fmt(values, digits: int = 3, kind: str = "f") -> str:
+    return "[" + ", ".join(f"{v:.{digits}{kind}}" for v in values) + "]"

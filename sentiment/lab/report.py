@@ -13,14 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .claims import SEED_SENTENCES, decay, judge
+from .claims import FAMILY, diverged, judge, show, stats
+
+
+NOTES_FILE = "surprises.md"
+"""Written by hand after a run (what surprised, where a claim stops holding); the report includes it."""
 
 
 def write_report(out: Path, results: dict) -> dict:
     """Judge the claims of ``results``, write them to ``results.json`` and write ``report.md``."""
     results["claims"] = judge(results)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=float) + "\n")
-    (out / "report.md").write_text(report(results))
+    plot_all(results, out)
+    notes = out / NOTES_FILE
+    (out / "report.md").write_text(report(results, notes.read_text() if notes.is_file() else ""))
     return results
 
 
@@ -30,39 +36,65 @@ def rewrite_report(out: str | Path) -> dict:
     return write_report(out, json.loads((out / "results.json").read_text()))
 
 
-def report(results: dict) -> str:
+def report(results: dict, notes: str = "") -> str:
     """The markdown report: the judged claims, then one section per experiment with its table and plot."""
     c = results["config"]
-    for group in ("cells", "radii"):  # shown in the tables, not saved
-        for row in results[group].values():
-            row["decay_init"], row["decay_trained"] = decay(row["init_time_steps"]), decay(row["trained_time_steps"])
-    rnn = results["cells"]["rnn"]
     lines = _claims_section(results)
-    lines += ["", "## 1. Plain RNN vs LSTM vs GRU", "",
-              "One unidirectional layer each, last-state head. `decay` = gradient norm at the first probe step "
-              "divided by the norm at the last (how much the end of a review hears its beginning).", ""]
-    lines += _table(results["cells"], ["best_val_accuracy", "seconds_per_epoch", "parameters", "decay_init", "decay_trained"])
-    lines += ["", "![gradient against distance](cells-time-steps.png)", ""]
-    lines += ["## 5. Spectral radius of the plain RNN's recurrent weights", "",
-              f"Largest |eigenvalue| of W_hh: {rnn['spectral_radius_init']:.3f} at initialization (Keras' orthogonal "
-              f"initializer), {rnn['spectral_radius_trained']:.3f} after training; gradient decay over the probe "
-              f"{rnn['decay_init']:.2e} at initialization, {rnn['decay_trained']:.2e} after training.", ""]
-    lines += [f"Rescaled copies of the plain RNN, W_hh set to a given spectral radius before training "
-              f"(`decay` as in experiment 1):", ""]
-    lines += _table(results["radii"], ["decay_init", "decay_trained", "spectral_radius_trained", "best_val_accuracy"])
-    lines += ["", "![radius](radius.png)", ""]
-    lines += ["## 2. Exploding gradients and clipping", "",
-              f"Plain RNN at learning rate {c['explode_learning_rate']} (Adam), W_hh rescaled to spectral radius "
-              f"{c['explode_radius']} (the regime where gradients can grow), clipping threshold {c['clip']}.", ""]
-    lines += _table(results["exploding"], ["best_val_accuracy", "final_loss", "nan_steps", "max_global_norm", "clipped_fraction"])
-    lines += ["", "![exploding](exploding.png)", "", "## 3. Depth and residual connections", "",
-              "GRU layers, unidirectional. `bottom_norm` = gradient norm of the first recurrent layer's weights.", ""]
-    lines += _table(results["depth"], ["best_val_accuracy", "seconds_per_epoch", "bottom_norm_init", "bottom_norm_trained", "embedding_norm_init"])
-    lines += ["", "![depth](depth.png)", "", "## 4. Bidirectional vs unidirectional", ""]
-    lines += _table(results["direction"], ["best_val_accuracy", "seconds_per_epoch", "parameters"])
-    lines += _attributions(results["direction"])
-    lines += ["", "Per-run gradient plots are in `raw/` (the lab also writes each run's CSV logs there; they are not committed). Reproduce: "
-              "`python -m training.experiments lecture7 --data ../shared/data/aclImdb_v1.tar.gz --out reports/lecture7`.", ""]
+    lines += ["", "## 1. Vanishing gradients: accuracy and gradient against distance", "",
+              f"A polar IMDB sentence, then `distance` filler tokens, read from the last state (one unidirectional "
+              f"layer of {c['units']} units). Validation accuracy, mean ± sd over {c['seeds']} seeds; 0.5 is chance.", ""]
+    accuracy = results["vanishing"]["accuracy"]
+    distances = sorted(next(iter(accuracy.values())), key=int)
+    lines += _rows(["arm", *[f"distance {d}" for d in distances]],
+                   [[arm, *[show(accuracy[arm][d]["seeds"]) for d in distances]] for arm in accuracy])
+    lines += ["", f"The gradient of the loss with respect to the input at distance {c['probe_distance']} from the "
+              "read-out, relative to the last input, at initialization (it reaches the loss only through the hidden "
+              "states between, so it falls as the lecture's ||dL/dh_t|| does):", ""]
+    gradients = results["vanishing"]["gradients"]
+    lines += _rows(["cell and W_hh initializer", "ratio (mean ± sd)"], [[k, show(v["seeds"], 1, "e")] for k, v in gradients.items()])
+    lines += ["", "![vanishing](vanishing.png)", "", "### The adding problem", "",
+              f"Validation mean squared error (predicting the mean scores {1 / 6:.3f}), {c['adding_epochs']} epochs of "
+              f"{c['train_examples']} sequences, Adam {c['adding_learning_rate']}:", ""]
+    add = results["adding"]
+    lengths = sorted(next(iter(add.values())), key=int)
+    lines += _rows(["cell", *[f"length {n}" for n in lengths]], [[k, *[show(v[n]["seeds"], 4) for n in lengths]] for k, v in add.items()])
+    lines += ["", "![adding](adding.png)", "", "## 2. The largest eigenvalue of W_hh", "",
+              f"The plain RNN with W_hh rescaled to a spectral radius, tanh and linear; gradient ratio over "
+              f"{c['probe_distance']} steps at initialization.", ""]
+    lines += _rows(["activation, radius", "ratio (mean ± sd)"], [[k, show(v["seeds"], 1, "e")] for k, v in results["radius"].items()])
+    lines += ["", "![radius](radius.png)", "", "## 3. Exploding gradients and clipping", "",
+              f"The adding problem of length {c['explode_length']}: a plain RNN, W_hh at spectral radius "
+              f"{c['explode_radius']}, plain SGD at learning rate {c['explode_learning_rate']}, {c['explode_epochs']} "
+              f"epochs; `clipnorm` and `global_clipnorm` {c['clip']}, `clipvalue` {c['clip_value']}. A run diverges "
+              "when a step is NaN or its loss exceeds 10x the initial loss.", ""]
+    lines += _rows(["mode", "diverged seeds", "NaN steps", "largest gradient norm", "validation MSE"],
+                   [[m, f"{sum(map(diverged, v['seeds']))}/{len(v['seeds'])}",
+                     str([r["nan_steps"] for r in v["seeds"]]), f"{max(r['max_norm'] for r in v['seeds']):.3g}",
+                     show([r["val_mse"] for r in v["seeds"]], 3, "g")] for m, v in results["clipping"].items()])
+    lines += ["", "![clipping](clipping.png)", "", "## 4. LSTM against GRU", ""]
+    sp = results["speed"]
+    lines += [f"Training steps of batch {c['batch_size']} x {sp['sequence_length']} tokens, timed in "
+              f"{c['speed_rounds']} interleaved rounds of {c['speed_steps']} steps. On this CPU Keras runs its generic "
+              "recurrent kernels (the fused cuDNN kernels are for GPUs).", ""]
+    lines += _rows(["arm", "trainable parameters", "ms per step (median)", f"validation at distance {c['task_distance']}"],
+                   [[k, f"{v['parameters']:,}", f"{np.median(v['seconds_per_step']) * 1000:.1f}", show(v["seeds"])]
+                    for k, v in sp["arms"].items()])
+    lines += ["", "## 5. Bidirectional layers", "",
+              f"GRU, distance {c['direction_distance']}: the sentence at the start (a forward pass reads it first, the "
+              "backward pass reads it last) or at the end.", ""]
+    lines += _rows(["arm", "validation"], [[k, show(v["seeds"])] for k, v in results["direction"].items()])
+    lines += ["", "![direction](direction.png)", ""] + _family(results["direction"])
+    lines += ["", "## 6. Depth and connections", "",
+              f"Stacked unidirectional `{c['depth_cell']}` layers, distance {c['depth_distance']}, {c['depth_epochs']} epochs; "
+              "`bottom gradient` = norm of the loss gradient for the first recurrent layer's weights.", ""]
+    lines += _rows(["layers, connection", "validation", "bottom gradient at init", "bottom gradient trained"],
+                   [[k, show([r["val_accuracy"] for r in v["seeds"]]), show([r["bottom_init"] for r in v["seeds"]], 1, "e"),
+                     show([r["bottom_trained"] for r in v["seeds"]], 1, "e")] for k, v in results["depth"].items()])
+    lines += ["", "![depth](depth.png)", ""]
+    if notes:
+        lines += [notes.strip(), ""]
+    lines += ["Reproduce: `python -m training.experiments lecture7 --data ../shared/data/aclImdb_v1.tar.gz "
+              "--out reports/lecture7` (add `--quick` for a toy-size run of every experiment).", ""]
     return "\n".join(lines)
 
 
@@ -72,14 +104,18 @@ def _claims_section(results: dict) -> list[str]:
     lines = [
         "# Lecture 7 lab: vanishing and exploding gradients, measured",
         "",
-        f"Data: {sizes['train']} training reviews (a seeded sample of IMDB's train split) and "
-        f"{sizes['validation']} validation reviews held out of train; never the test split. Reviews cut at "
-        f"{c['max_length']} tokens, vocabulary {c['max_tokens']:,}, embedding {c['embedding_dim']}, "
-        f"{c['units']} units, {c['epochs']} epochs, batch {c['batch_size']}, Adam {c['learning_rate']}, no dropout. "
-        f"Gradient probes: {sizes['probe']} validation reviews of {sizes['probe_length']} tokens. "
-        f"Whole lab: {results['minutes']:.1f} minutes on this machine.",
+        f"Tasks: sentences of {sizes['reviews']:,} IMDB training reviews (never the test split) that `{c['model']}` "
+        f"reads confidently in the direction of their review's label ({sizes['train_negative']:,} negative and "
+        f"{sizes['train_positive']:,} positive for training, {sizes['validation_negative']:,} and "
+        f"{sizes['validation_positive']:,} for validation), its frozen word vectors, and filler tokens it reads as "
+        f"neutral; the adding problem. {c['train_examples']:,} training and {c['validation_examples']:,} validation "
+        f"examples per run, {c['units']} units, Adam {c['learning_rate']}, at most {c['epochs']} epochs (a run stops "
+        f"at validation accuracy {c['solved']}), {c['seeds']} seeds per arm. Whole lab: {results['minutes']:.1f} "
+        "minutes on this machine.",
         "",
         "## Claims",
+        "",
+        "Every figure is mean ± sd over the seeds; each rule was written before the run and counts that spread.",
         "",
         "| claim | verdict | figures | rule |",
         "|---|---|---|---|",
@@ -87,25 +123,18 @@ def _claims_section(results: dict) -> list[str]:
     return lines + [f"| {x['claim']} | **{x['verdict']}** | {x['figures']} | {x['rule']} |" for x in results["claims"]]
 
 
-def _table(rows: dict, columns: list[str]) -> list[str]:
-    out = ["| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    for name, row in rows.items():
-        cells = []
-        for col in columns:
-            value = row.get(col)
-            cells.append(f"{value:.4g}" if isinstance(value, float) else str(value))
-        out.append(f"| {name} | " + " | ".join(cells) + " |")
-    return out
+def _rows(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"] + ["| " + " | ".join(r) + " |" for r in rows]
 
 
-def _attributions(direction: dict) -> list[str]:
-    lines = ["", "Occlusion attributions (P(positive) with the word minus without it):", ""]
-    for sentence in SEED_SENTENCES:
-        lines.append(f"- *{sentence}*")
-        for name, row in direction.items():
-            words = ", ".join(f"{r['word']} {r['attribution']:+.2f}" for r in row["attributions"][sentence])
-            lines.append(f"  - {name}: P(positive) {row['probabilities'][sentence]:.3f}; {words}")
-    return lines
+def _family(direction: dict) -> list[str]:
+    arms = {k: v["family"] for k, v in direction.items() if v["family"]}
+    if not arms:
+        return []
+    lines = ["The sentence classifiers of the sentence-at-the-end arms on intensifier sentences (P(positive), "
+             "mean ± sd over seeds; shown, not judged):", ""]
+    return lines + _rows(["sentence", *arms], [[s, *[show([seed[i] for seed in v]) for v in arms.values()]]
+                                                for i, s in enumerate(FAMILY)])
 
 
 def report_blocks(folder: str | Path) -> list[tuple[str, str]]:
@@ -146,52 +175,82 @@ def _save(fig, path: Path) -> None:
     _pyplot().close(fig)
 
 
-def plot_time_steps(cells: dict, path: Path, label=str.upper) -> None:
-    """Gradient norm against distance from the last token, at initialization and after training, one line per run."""
-    fig, axes = _pyplot().subplots(1, 2, figsize=(10, 3.5), sharey=True)
-    for ax, key, title in ((axes[0], "init_time_steps", "at initialization"), (axes[1], "trained_time_steps", "after training")):
-        for cell, row in cells.items():
-            steps = np.asarray(row[key])
-            distance = np.arange(len(steps))[::-1]
-            ax.semilogy(distance, np.maximum(steps, 1e-30), label=label(cell))
-        ax.set_xlabel("distance from the last token")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    axes[0].set_ylabel("||d loss / d embedding(x_t)||")
-    _save(fig, path)
+def plot_all(results: dict, out: Path) -> None:
+    """The report's plots, each with the seeds' spread as error bars."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for arm, by_distance in results["vanishing"]["accuracy"].items():
+        _errorbar(axes[0], by_distance, arm)
+    axes[0].set(xscale="log", xlabel="filler tokens between the sentence and the read-out", ylabel="validation accuracy")
+    axes[0].axhline(0.5, color="grey", lw=0.8, ls=":")
+    for arm, row in results["vanishing"]["gradients"].items():
+        profile = np.maximum(np.asarray(row["profile"]), 1e-30)
+        axes[1].semilogy(np.arange(len(profile)), profile, ls="-" if "orthogonal" in arm else "--", label=arm)
+    axes[1].set(xlabel="distance from the read-out", ylabel="||dL/dx_t|| / ||dL/dx_last||", title="at initialization")
+    _save(fig, axes, out / "vanishing.png")
+
+    fig, axes = plt.subplots(1, 1, figsize=(5.5, 3.6))
+    for cell, by_length in results["adding"].items():
+        _errorbar(axes, by_length, cell)
+    axes.axhline(1 / 6, color="grey", lw=0.8, ls=":", label="predict the mean")
+    axes.set(xlabel="sequence length", ylabel="validation MSE", yscale="log")
+    _save(fig, [axes], out / "adding.png")
+
+    fig, axes = plt.subplots(1, 1, figsize=(5.5, 3.6))
+    for activation in ("tanh", "linear"):
+        rows = {str(v["radius"]): v for v in results["radius"].values() if v["activation"] == activation}
+        _errorbar(axes, {k: {"seeds": [max(x, 1e-30) for x in v["seeds"]]} for k, v in rows.items()}, activation, float)
+    axes.set(xlabel="spectral radius of W_hh", ylabel=f"gradient ratio over {results['config']['probe_distance']} steps", yscale="log")
+    _save(fig, [axes], out / "radius.png")
+
+    fig, axes = plt.subplots(1, 1, figsize=(6, 3.6))
+    for mode, row in results["clipping"].items():
+        losses = [np.asarray(r["step_loss"], dtype=float) for r in row["seeds"]]
+        width = min(map(len, losses))
+        stack = np.stack([x[:width] for x in losses])
+        line, = axes.semilogy(np.arange(width), np.nanmean(np.where(np.isfinite(stack), stack, np.nan), axis=0), label=mode)
+        axes.fill_between(np.arange(width), np.nanmin(stack, axis=0), np.nanmax(stack, axis=0), color=line.get_color(), alpha=0.2)
+    axes.set(xlabel="training step", ylabel="training loss (epoch running mean)")
+    _save(fig, [axes], out / "clipping.png")
+
+    fig, axes = plt.subplots(1, 1, figsize=(6, 3.6))
+    names = list(results["direction"])
+    values = [stats(results["direction"][n]["seeds"]) for n in names]
+    axes.barh(range(len(names)), [v["mean"] for v in values], xerr=[v["sd"] for v in values], color="tab:blue", alpha=0.7)
+    axes.set(yticks=range(len(names)), yticklabels=names, xlabel="validation accuracy", xlim=(0.4, 1.0))
+    _save(fig, [axes], out / "direction.png")
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for connection in ("none", "residual", "dense", "highway"):
+        rows = {str(v["layers"]): v for v in results["depth"].values()
+                if v["connection"] == connection or (v["layers"] == 1 and connection != "none")}
+        _errorbar(axes[0], {k: {"seeds": [r["val_accuracy"] for r in v["seeds"]]} for k, v in rows.items()}, connection)
+        _errorbar(axes[1], {k: {"seeds": [r["bottom_init"] for r in v["seeds"]]} for k, v in rows.items()}, connection)
+    axes[0].set(xscale="log", xlabel="recurrent layers", ylabel="validation accuracy")
+    axes[1].set(xscale="log", yscale="log", xlabel="recurrent layers", ylabel="bottom-layer gradient norm (init)")
+    _save(fig, axes, out / "depth.png")
 
 
-def plot_explode(rows: dict, path: Path) -> None:
-    """Training loss and global gradient norm against the training step, one line per clipping mode."""
-    fig, axes = _pyplot().subplots(1, 2, figsize=(10, 3.5))
-    for label, row in rows.items():
-        steps = [r["step"] for r in row["monitor_rows"]]
-        axes[0].plot(steps, [r["loss"] for r in row["monitor_rows"]], label=label)
-        axes[1].semilogy(steps, [max(r["global_norm"], 1e-12) for r in row["monitor_rows"]], label=label)
-    axes[0].set_title("training loss (running mean of the epoch)")
-    axes[1].set_title("global gradient norm before clipping")
+def _errorbar(ax, by_x: dict, label: str, kind=int) -> None:
+    xs = sorted(by_x, key=kind)
+    s = [stats(by_x[x]["seeds"]) for x in xs]
+    ax.errorbar([kind(x) for x in xs], [v["mean"] for v in s], yerr=[v["sd"] for v in s], marker="o", capsize=3, label=label)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, axes, path: Path) -> None:
     for ax in axes:
-        ax.set_xlabel("training step")
         ax.grid(alpha=0.3)
-        ax.legend()
-    _save(fig, path)
-
-
-def plot_depth(rows: dict, depths: tuple, path: Path) -> None:
-    """Validation accuracy and bottom-layer gradient norm against the number of layers, plain and residual."""
-    fig, axes = _pyplot().subplots(1, 2, figsize=(10, 3.5))
-    for residual, style in ((False, "-o"), (True, "--s")):
-        names = [f"depth-{d}{'-residual' if residual and d > 1 else ''}" for d in depths]
-        present = [(d, rows[n]) for d, n in zip(depths, names) if n in rows]
-        label = "residual" if residual else "plain"
-        axes[0].plot([d for d, _ in present], [r["best_val_accuracy"] for _, r in present], style, label=label)
-        axes[1].semilogy([d for d, _ in present], [max(r["bottom_norm_init"], 1e-30) for _, r in present], style, label=label)
-    axes[0].set_title("validation accuracy")
-    axes[1].set_title("gradient norm of the bottom layer (init)")
-    for ax in axes:
-        ax.set_xlabel("recurrent layers")
-        ax.set_xscale("log", base=2)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    _save(fig, path)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    _pyplot().close(fig)
