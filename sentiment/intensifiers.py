@@ -59,15 +59,20 @@ def wordnet_intensifiers(wordnet_dir: str | Path = WORDNET_DIR) -> tuple[str, ..
 
 
 def swap_intensifiers(texts, rate: float, *, seed: int = 1337, words=INTENSIFIERS) -> tuple[list[str], int]:
-    """``texts`` with each intensifier (a whole word of ``words``, any case) replaced, with probability
-    ``rate``, by one of ``words`` drawn uniformly (possibly itself, written in lower case).
+    """``texts`` with each intensifier replaced, with probability ``rate``, by one of ``words``."""
+    return swap_words(texts, rate, words, seed=seed, what="intensifier swap")
+
+
+def swap_words(texts, rate: float, words, *, seed: int = 1337, what: str = "word swap") -> tuple[list[str], int]:
+    """``texts`` with each whole word of ``words`` (any case) replaced, with probability ``rate``, by one
+    of ``words`` drawn uniformly (possibly itself, written as in ``words``).
 
     Works on the raw text, so every consumer of the training text (vocabulary, word2vec, the
     recurrent model) sees the same reviews. Seeded, so a resumed run sees the same reviews.
     Returns ``(texts, swapped)``: the new texts and how many words changed.
     """
     if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"intensifier swap rate must be in [0, 1]; got {rate}")
+        raise ValueError(f"{what} rate must be in [0, 1]; got {rate}")
     words = tuple(words)
     if rate == 0.0 or len(words) < 2:
         return list(texts), 0
@@ -80,7 +85,7 @@ def swap_intensifiers(texts, rate: float, *, seed: int = 1337, words=INTENSIFIER
         if rng.random() >= rate:
             return match.group(0)
         new = words[int(rng.integers(len(words)))]
-        swapped += new != match.group(0).lower()
+        swapped += new.lower() != match.group(0).lower()
         return new
 
     return [pattern.sub(redraw, text) for text in texts], swapped

@@ -2,7 +2,7 @@
 
 ``prepare(config, data)`` is the one data preparation of the project: training and the
 architecture search both call it, so they read the same reviews the same way. The models learn
-from the training reviews after the intensifier swap (when the config asks for it); the
+from the training reviews after the intensifier and identity-word swaps (when the config asks); the
 distillation teacher's NBSVM reads them as they are (``Prepared.train``).
 """
 
@@ -106,11 +106,14 @@ def prepare(config: Config, data: str, *, vocabulary_file: Path | None = None,
 
 
 def _swap(config: Config, texts: list[str], what: str, log, offset: int = 0) -> list[str]:
-    """The intensifier swap of ``config.train.intensifier_swap`` (no copy when it is off)."""
-    if not config.train.intensifier_swap:
-        return texts
+    """The intensifier and identity-word swaps of ``config.train`` (no copy when both are off)."""
+    from .identity_words import swap_identity_words
     from .intensifiers import swap_intensifiers
 
-    texts, swapped = swap_intensifiers(texts, config.train.intensifier_swap, seed=config.data.seed + offset)
-    log(f"intensifier swap: {swapped} words of the {what} reviews changed")
+    swaps = (("intensifier swap", config.train.intensifier_swap, swap_intensifiers),
+             ("identity word swap", config.train.identity_swap, swap_identity_words))
+    for name, rate, swap in swaps:
+        if rate:
+            texts, swapped = swap(texts, rate, seed=config.data.seed + offset)
+            log(f"{name}: {swapped} words of the {what} reviews changed")
     return texts
