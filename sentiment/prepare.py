@@ -82,7 +82,7 @@ class Prepared:
 def prepare(config: Config, data: str, *, vocabulary_file: Path | None = None,
             tfds_data_dir: str | None = None, download: bool = True,
             log: Callable[[str], None] = lambda message: None) -> Prepared:
-    """Load the splits, swap intensifiers, adapt (or read) the vocabulary and vectorize the reviews.
+    """Load the splits, swap intensifiers and identity words, adapt (or read) the vocabulary and vectorize the reviews.
 
     ``vocabulary_file``: where the run keeps its vocabulary; read when it exists (a resumed run),
     written atomically otherwise.

@@ -56,11 +56,13 @@ def test_the_candidates_are_class_hyponyms_of_the_two_roots_and_their_adjectives
 
 def test_the_reviews_must_capitalize_a_word_more_often_than_not(tmp_path):
     texts = ["We met a Nigerian family. Pole vaulting is dull, and the pole fell.",
-             "the tent pole broke; a pole again; the Pole was kind", "Muslim friends, a muslim ceremony"]
+             "the tent pole broke; a pole again; the Pole was kind", "Muslim friends, a muslim ceremony",
+             "the Islamic art, the islamic calendar"]
     words = wordnet_identity_words(texts, mini_wordnet(tmp_path / "wn"))
     # "pole": 1 of 4 capitalized after a word ("Pole vaulting" opens a sentence and is not counted);
-    # "Muslim" 1 of 2 is not more than half; "Nigerian" 1 of 1; the others never occur, so they stay.
-    assert words == ("French", "Islamic", "Moslem", "Nigerian", "Nigerien", "Varsovian")
+    # "muslim" 0 of 1 ("Muslim friends" opens its text); "Islamic" 1 of 2 is not more than half;
+    # "Nigerian" 1 of 1; the others never occur, so they stay.
+    assert words == ("French", "Moslem", "Nigerian", "Nigerien", "Varsovian")
 
 
 def test_a_missing_wordnet_says_how_to_install_it(tmp_path):
@@ -81,7 +83,9 @@ def test_the_shipped_class_follows_the_rule_on_the_real_wordnet():
 def test_the_swap_redraws_identity_words_within_the_class_and_leaves_the_rest():
     texts = ["A Korean family and a Catholic priest.", "Koreans? korean food, Koreanness."] * 200
     swapped, changed = swap_identity_words(texts, 1.0, seed=3)
-    assert changed > 300
+    # 600 matches ("Korean" and "Catholic" in 200 texts, lowercase "korean" in 200), each redrawn
+    # among 624 words, so about one in 624 draws itself back.
+    assert 590 <= changed <= 600
     lower = {w.lower() for w in IDENTITY_WORDS}
     for before, after in zip(texts, swapped):
         pattern = re.escape(before).replace("Korean", r"(\w+)", 1).replace("Catholic", r"(\w+)", 1)
