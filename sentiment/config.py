@@ -105,7 +105,6 @@ class TrainConfig:
     word_vector_epochs: int = _f(5, "word2vec epochs over the training + unlabelled reviews")
     short_crops: float = _f(0.0, "extra training examples per review: random 4-40-token windows labelled as their review, so that single sentences are in the training distribution")
     intensifier_swap: float = _f(0.0, "augmentation: the probability that each intensifier of a training review (WordNet's: awfully, frightfully, really, terribly; sentiment.intensifiers) is replaced by one of them drawn at random, so that 'terribly' is learnt as 'really' (the label stays); 0 = off")
-    identity_swap: float = _f(0.0, "augmentation: the probability that each word naming a nationality, people or religion in a training review (624 words from WordNet; sentiment.identity_words) is replaced by one of them drawn at random, so that such words carry no sentiment (the label stays); 0 = off")
     log_gradients: int = _f(0, "every N training steps, log gradient norms (per layer, before/after clipping, per input time step) to gradients.csv and gradients.png in the model folder; 0 = off")
     teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; the saved model is a fresh model of this config trained on the training reviews plus those soft labels)")
     teacher_units: int = _f(0, "units of the recurrent teacher of --teacher; 0 = the config's own units (a wider teacher can label the unlabelled reviews for a narrower, faster student)")
@@ -135,7 +134,6 @@ class TrainConfig:
         _check(self.word_vector_epochs >= 1, "word_vector_epochs", self.word_vector_epochs, "an integer >= 1")
         _check(self.short_crops >= 0, "short_crops", self.short_crops, "a number >= 0")
         _check(0.0 <= self.intensifier_swap <= 1.0, "intensifier_swap", self.intensifier_swap, "a probability in [0, 1]")
-        _check(0.0 <= self.identity_swap <= 1.0, "identity_swap", self.identity_swap, "a probability in [0, 1]")
         _check(self.patience >= 0, "patience", self.patience, "an integer >= 0")
         _check(self.log_gradients >= 0, "log_gradients", self.log_gradients, "an integer >= 0 (0 = off)")
         if self.max_train_samples is not None:

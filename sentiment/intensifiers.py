@@ -29,8 +29,6 @@ INTENSIFIERS = ("awfully", "frightfully", "really", "terribly")
 WORDNET_DIR = Path("/usr/share/wordnet")
 
 # The first clause of the definition says only that the word intensifies.
-# A run of word characters and apostrophes: "really" is a whole word; "'really'", "really's", "surreally" are not.
-_TOKEN = re.compile(r"[\w']+")
 _INTENSIFIER_ONLY = re.compile(r"^(used as (an )?intensifiers?|intensifier)\s*([;,]|$)")
 
 
@@ -61,36 +59,28 @@ def wordnet_intensifiers(wordnet_dir: str | Path = WORDNET_DIR) -> tuple[str, ..
 
 
 def swap_intensifiers(texts, rate: float, *, seed: int = 1337, words=INTENSIFIERS) -> tuple[list[str], int]:
-    """``texts`` with each intensifier replaced, with probability ``rate``, by one of ``words``."""
-    return swap_words(texts, rate, words, seed=seed, what="intensifier swap")
-
-
-def swap_words(texts, rate: float, words, *, seed: int = 1337, what: str = "word swap") -> tuple[list[str], int]:
-    """``texts`` with each whole word of ``words`` (any case) replaced, with probability ``rate``, by one
-    of ``words`` drawn uniformly (possibly itself, written as in ``words``).
+    """``texts`` with each intensifier (a whole word of ``words``, any case) replaced, with probability
+    ``rate``, by one of ``words`` drawn uniformly (possibly itself, written in lower case).
 
     Works on the raw text, so every consumer of the training text (vocabulary, word2vec, the
     recurrent model) sees the same reviews. Seeded, so a resumed run sees the same reviews.
     Returns ``(texts, swapped)``: the new texts and how many words changed.
     """
     if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"{what} rate must be in [0, 1]; got {rate}")
+        raise ValueError(f"intensifier swap rate must be in [0, 1]; got {rate}")
     words = tuple(words)
     if rate == 0.0 or len(words) < 2:
         return list(texts), 0
-    members = {w.lower() for w in words}
+    pattern = re.compile(r"(?<![\w'])(" + "|".join(map(re.escape, words)) + r")(?![\w'])", re.IGNORECASE)
     rng = np.random.default_rng(seed)
     swapped = 0
 
     def redraw(match: re.Match) -> str:
         nonlocal swapped
-        token = match.group(0)
-        if token.lower() not in members or rng.random() >= rate:
-            return token
+        if rng.random() >= rate:
+            return match.group(0)
         new = words[int(rng.integers(len(words)))]
-        swapped += new.lower() != token.lower()
+        swapped += new != match.group(0).lower()
         return new
 
-    # Texts without a member stay as they are (and draw nothing): most reviews, quickly.
-    return [_TOKEN.sub(redraw, text) if members & set(_TOKEN.findall(text.lower())) else text
-            for text in texts], swapped
+    return [pattern.sub(redraw, text) for text in texts], swapped

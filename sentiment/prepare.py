@@ -2,7 +2,7 @@
 
 ``prepare(config, data)`` is the one data preparation of the project: training and the
 architecture search both call it, so they read the same reviews the same way. The models learn
-from the training reviews after the intensifier and identity-word swaps (when the config asks); the
+from the training reviews after the intensifier swap (when the config asks for it); the
 distillation teacher's NBSVM reads them as they are (``Prepared.train``).
 """
 
@@ -82,7 +82,7 @@ class Prepared:
 def prepare(config: Config, data: str, *, vocabulary_file: Path | None = None,
             tfds_data_dir: str | None = None, download: bool = True,
             log: Callable[[str], None] = lambda message: None) -> Prepared:
-    """Load the splits, swap intensifiers and identity words, adapt (or read) the vocabulary and vectorize the reviews.
+    """Load the splits, swap intensifiers, adapt (or read) the vocabulary and vectorize the reviews.
 
     ``vocabulary_file``: where the run keeps its vocabulary; read when it exists (a resumed run),
     written atomically otherwise.
@@ -106,14 +106,11 @@ def prepare(config: Config, data: str, *, vocabulary_file: Path | None = None,
 
 
 def _swap(config: Config, texts: list[str], what: str, log, offset: int = 0) -> list[str]:
-    """The intensifier and identity-word swaps of ``config.train`` (no copy when both are off)."""
-    from .identity_words import swap_identity_words
+    """The intensifier swap of ``config.train.intensifier_swap`` (no copy when it is off)."""
+    if not config.train.intensifier_swap:
+        return texts
     from .intensifiers import swap_intensifiers
 
-    swaps = (("intensifier swap", config.train.intensifier_swap, swap_intensifiers),
-             ("identity word swap", config.train.identity_swap, swap_identity_words))
-    for name, rate, swap in swaps:
-        if rate:
-            texts, swapped = swap(texts, rate, seed=config.data.seed + offset)
-            log(f"{name}: {swapped} words of the {what} reviews changed")
+    texts, swapped = swap_intensifiers(texts, config.train.intensifier_swap, seed=config.data.seed + offset)
+    log(f"intensifier swap: {swapped} words of the {what} reviews changed")
     return texts
