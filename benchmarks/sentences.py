@@ -13,6 +13,10 @@ validation review, labelled as their review, and the shortest validation reviews
   groups whose members do not all get the same label. ``spread`` is the mean, over groups, of the
   largest minus the smallest P(positive) in the group.
 
+Every model after the first (and the baseline) is also compared with the first sentence by
+sentence: how many sentences of each labelled capability it gains and loses, and the exact McNemar
+p-value of that split, so that a change of one or two sentences is not read as a capability moving.
+
 The baseline is a TF-IDF 1-2-gram logistic regression fitted on the same training reviews (the
 train split less its validation part). The table goes to ``benchmarks/results/sentences.md`` and the
 figures to ``sentences.json`` beside it.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -120,6 +125,26 @@ def summarize(scores: dict[str, dict]) -> dict[str, float]:
             "invariance_failure": float(np.mean(invariance)) if invariance else float("nan")}
 
 
+def paired_changes(rows: list[tuple[str, str, str]], reference, other) -> dict[str, dict]:
+    """Per labelled capability, the sentences ``other`` gets right that ``reference`` gets wrong
+    (``gained``) and the reverse (``lost``), with the exact two-sided McNemar p-value of that split.
+
+    Two models are scored on the same sentences, so their difference is in these discordant pairs; a
+    capability of 25 sentences moves 4 points a sentence, and p says how often a split this uneven
+    comes from two equally good models.
+    """
+    p, q = np.asarray(reference, dtype=np.float64).reshape(-1), np.asarray(other, dtype=np.float64).reshape(-1)
+    result: dict[str, dict] = {}
+    for capability in dict.fromkeys(c for c, e, _ in rows if not e.startswith("=")):
+        index = [i for i, (c, _, _) in enumerate(rows) if c == capability]
+        truth = np.array([rows[i][1] == "pos" for i in index])
+        before, after = (p[index] >= 0.5) == truth, (q[index] >= 0.5) == truth
+        gained, lost = int(np.sum(after & ~before)), int(np.sum(before & ~after))
+        tail = sum(math.comb(gained + lost, k) for k in range(min(gained, lost) + 1)) / 2.0 ** (gained + lost)
+        result[capability] = {"gained": gained, "lost": lost, "p": min(1.0, 2 * tail)}
+    return result
+
+
 def markdown(results: dict[str, dict], command: str) -> str:
     systems = list(results)
     lines = [f"Command: `{command}`. Accuracy for labelled capabilities; for invariance groups the failure rate "
@@ -137,6 +162,15 @@ def markdown(results: dict[str, dict], command: str) -> str:
     for key, label in (("suite_accuracy", "**suite: mean accuracy**"), ("invariance_failure", "**suite: mean invariance failure**")):
         values = [results[s]["summary"][key] for s in systems]
         lines.append(f"| {label} | | " + " | ".join(f"{v:.3f}" if key == "suite_accuracy" else f"{v:.0%}" for v in values) + " |")
+    others = [s for s in systems if "paired" in results[s]]
+    if others:
+        lines += ["", f"Paired against {systems[0]}: sentences gained / lost (now right / now wrong) and the exact "
+                  "McNemar p of that split (above 0.05: a split this uneven is common between two equally good models).",
+                  "", "| capability | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]
+        for capability in results[others[0]]["paired"]:
+            cells = [results[s]["paired"][capability] for s in others]
+            lines.append(f"| {capability} | " + " | ".join(f"+{c['gained']} / -{c['lost']} (p {c['p']:.2f})"
+                                                         for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -168,10 +202,14 @@ def main(argv=None) -> int:
         parser.error("two --model folders share a name; compare folders with distinct names")
     texts = [text for _, _, text in rows]
     predictors = {name: c.predict for name, c in classifiers.items()} | ({"tfidf-lr": baseline} if baseline else {})
-    results = {}
+    results, probabilities = {}, {}
     for name, predict in predictors.items():
-        scores = score(rows, predict(texts))
+        probabilities[name] = predict(texts)
+        scores = score(rows, probabilities[name])
         results[name] = {"capabilities": scores, "summary": summarize(scores)}
+    reference = next(iter(probabilities))
+    for name in list(results)[1:]:
+        results[name]["paired"] = paired_changes(rows, probabilities[reference], probabilities[name])
     table = markdown(results, command_line("benchmarks.sentences", argv))
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,19 @@ def test_scores_count_accuracy_and_group_failures():
     assert sentences.summarize(scores) == {"suite_accuracy": 0.5, "invariance_failure": 0.5}
 
 
+def test_paired_changes_count_discordant_sentences_and_their_exact_p():
+    rows = [("plain", "pos", str(i)) for i in range(10)] + [("names", "=g1", "x"), ("names", "=g1", "y")]
+    reference = [0.9] * 10 + [0.5, 0.5]  # all ten right
+    other = [0.1] * 8 + [0.9] * 2 + [0.1, 0.9]  # eight lost, none gained
+    changes = sentences.paired_changes(rows, reference, other)
+    assert set(changes) == {"plain"}  # invariance groups have no right answer to pair
+    assert changes["plain"]["gained"] == 0 and changes["plain"]["lost"] == 8
+    assert changes["plain"]["p"] == pytest.approx(2 / 2 ** 8)  # both tails of Binomial(8, 1/2) at 0 and 8
+    even = sentences.paired_changes(rows, reference, [0.1] * 2 + [0.9] * 8 + [0.5, 0.5])
+    assert even["plain"] == {"gained": 0, "lost": 2, "p": 0.5}
+    assert sentences.paired_changes(rows, reference, reference)["plain"] == {"gained": 0, "lost": 0, "p": 1.0}
+
+
 @pytest.mark.parametrize("line, message", [("plain\tpos", "capability<TAB>expected<TAB>text"),
                                            ("plain\tmaybe\tso so", "use pos, neg or =GROUP")])
 def test_a_malformed_suite_line_is_named(tmp_path, line, message):
@@ -56,6 +69,7 @@ def test_the_command_compares_models_and_the_baseline_side_by_side(trained_model
     table = out.read_text()
     assert table in capsys.readouterr().out
     assert "| capability | n | tiny | tfidf-lr |" in table
+    assert "Paired against tiny" in table and "| plain | +" in table  # the baseline against the first model
     for capability in LABELLED + INVARIANCE + ("imdb_first_sentence", "imdb_last_sentence", "imdb_short_review"):
         assert f"| {capability} |" in table
     figures = json.loads(out.with_suffix(".json").read_text())
