@@ -7,7 +7,18 @@ seeds' spread (:mod:`.claims`) and writes ``report.md`` with plots (:mod:`.repor
 """
 
 from .claims import FAMILY, judge
-from .experiments import QUICK, LabConfig, quick, run_lecture7
 from .report import report_blocks, rewrite_report
+
+_EXPERIMENTS = ("QUICK", "LabConfig", "quick", "run_lecture7")
+
+
+def __getattr__(name: str):
+    """The experiments load Keras and TensorFlow (seconds); the app only shows the report, so they load on first use."""
+    if name in _EXPERIMENTS:
+        from . import experiments
+
+        return getattr(experiments, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["FAMILY", "QUICK", "LabConfig", "judge", "quick", "report_blocks", "rewrite_report", "run_lecture7"]
