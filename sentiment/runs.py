@@ -3,7 +3,8 @@
 The vocabulary, word vectors, per-epoch backups, best weights, soft labels and logs of a run live
 in a work folder outside the repository (``$SENTIMENT_CACHE/runs/NAME-HASH``), stamped with a
 fingerprint of the config, the data and the strategy. Rerunning the same command finds the same
-folder and the same fingerprint and continues; any other run starts the folder afresh.
+folder and the same fingerprint and continues. A different command refuses to discard an interrupted
+run's progress (it names what differs) unless it is asked to restart.
 """
 
 from __future__ import annotations
@@ -61,19 +62,38 @@ class RunFolder:
             name = f"{stem}-{member}{dot}{rest}"
         return self.folder / name
 
-    def start(self, stamp: str, description: dict) -> bool:
-        """True when an interrupted run with the same fingerprint ``stamp`` is there to resume."""
+    def start(self, stamp: str, description: dict, *, restart: bool = False) -> bool:
+        """True when an interrupted run with the same fingerprint ``stamp`` is there to resume.
+
+        An interrupted run of another command that completed an epoch is never discarded silently:
+        without ``restart`` it is a :class:`TrainingError` that names what differs.
+        """
         run_file = self.folder / "run.json"
         try:
-            same = json.loads(run_file.read_text()).get("fingerprint") == stamp
-        except (OSError, ValueError, AttributeError):
-            same = False
-        resuming = same and any(self.path(name, member).exists() for name in self.FILES[1:] for member in self.MEMBERS)
+            recorded = json.loads(run_file.read_text())
+        except (OSError, ValueError):
+            recorded = {}
+        recorded = recorded if isinstance(recorded, dict) else {}
+        same = recorded.get("fingerprint") == stamp
+        progress = any(self.path(name, member).exists() for name in self.FILES[1:] for member in self.MEMBERS)
+        if not same and self.has_trained() and not restart:
+            raise TrainingError(
+                f"work folder {self.folder} holds an interrupted run of a different command ("
+                + "; ".join(differences(recorded, description)) + "). Rerun that command to resume it, add "
+                "--restart to discard its progress and start this one, or choose another --out or --work-dir"
+            )
         if not same:
             self.clear()
         self.folder.mkdir(parents=True, exist_ok=True)
         model_folder.write_atomically(run_file, json.dumps({"fingerprint": stamp, **description}))
-        return resuming
+        return same and progress
+
+    def has_trained(self) -> bool:
+        """Whether the run holds work worth keeping: a completed epoch of any member, or soft labels."""
+        def rows(path):
+            return path.exists() and len(path.read_text().strip().splitlines()) > 1
+
+        return self.path("soft_labels.npy").exists() or any(rows(self.path("history.csv", m)) for m in self.MEMBERS)
 
     def clear(self) -> None:
         """Delete the run's own files (and temporary files a kill left mid-write), nothing else."""
@@ -93,6 +113,21 @@ class RunFolder:
             self.folder.rmdir()
         except OSError:
             pass
+
+
+def differences(recorded: dict, description: dict, limit: int = 6) -> list[str]:
+    """What differs between a run's recorded description and a new one, as ``key: old -> new``."""
+    def flat(value, prefix=""):
+        if isinstance(value, dict):
+            return {k: v for key, item in value.items() for k, v in flat(item, f"{prefix}{key}.").items()}
+        return {prefix.rstrip("."): value}
+
+    old, new = flat({k: v for k, v in recorded.items() if k != "fingerprint"}), flat(description)
+    changed = [f"{key}: {old.get(key, 'unset')} -> {new.get(key, 'unset')}"
+               for key in sorted(set(old) | set(new)) if old.get(key, "unset") != new.get(key, "unset")]
+    if not changed:
+        return ["its strategy, or a run.json that cannot be read"]
+    return changed[:limit] + ([f"and {len(changed) - limit} more"] if len(changed) > limit else [])
 
 
 def check_writable(folder: Path, what: str) -> None:

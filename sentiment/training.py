@@ -24,10 +24,11 @@ __all__ = ["train", "TrainingError"]
 
 def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | None = None, evaluate_test: bool = True,
           tfds_data_dir: str | None = None, download: bool = True, command: str | None = None, verbose: int = 1,
-          strategy: str = "default") -> dict:
+          strategy: str = "default", restart: bool = False) -> dict:
     """Train, evaluate (validation, then the test split once) and save to ``out``; return the metrics.
 
     ``strategy``: ``default``, ``mirrored`` or ``multi_worker`` (:class:`sentiment.distributed.Devices`).
+    ``restart``: discard an interrupted run of a different command found in the work folder.
     """
     import keras
 
@@ -39,7 +40,7 @@ def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | 
     log = functools.partial(_log, verbose)
     devices = Devices(strategy, config)
     out = Path(out)
-    run = _start_run(config, data, out, work_dir, devices, log)
+    run = _start_run(config, data, out, work_dir, devices, log, restart)
     keras.utils.set_random_seed(config.data.seed)
     prepared = prepare(config, data, vocabulary_file=run.path("vocabulary.txt"), tfds_data_dir=tfds_data_dir,
                        download=download, log=log)
@@ -65,7 +66,7 @@ def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | 
     return metrics
 
 
-def _start_run(config: Config, data: str, out: Path, work_dir, devices, log) -> RunFolder:
+def _start_run(config: Config, data: str, out: Path, work_dir, devices, log, restart: bool) -> RunFolder:
     """Check the output and the work folder before any work, and open (or resume) the run."""
     model_folder.check_replaceable(out)
     check_writable(out.parent if out.parent != Path("") else Path("."), "output folder")
@@ -75,7 +76,8 @@ def _start_run(config: Config, data: str, out: Path, work_dir, devices, log) -> 
     log(f"work folder (backup, logs, vocabulary): {work}")
     if devices.description:
         log(devices.description)
-    if run.start(fingerprint(config.to_json(), str(data), devices.name), {"config": config.to_dict(), "data": str(data)}):
+    description = {"config": config.to_dict(), "data": str(data)}
+    if run.start(fingerprint(config.to_json(), str(data), devices.name), description, restart=restart):
         log("resuming the interrupted run found in the work folder")
     return run
 

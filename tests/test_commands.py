@@ -202,6 +202,26 @@ def test_work_dir_that_is_not_a_run_is_never_wiped(tmp_path, capsys):
     assert (work / "notes.txt").read_text() == "keep me"
 
 
+def test_interrupted_run_of_another_command_is_kept_until_restart(tmp_path, capsys):
+    from sentiment.cli import config_from_args
+    from sentiment.runs import RunFolder
+
+    work = tmp_path / "work"
+    arguments = ["--data", str(FIXTURE), "--out", str(tmp_path / "m"), "--work-dir", str(work), "--quiet", "--no-test",
+                 *tiny_overrides(epochs=1)]
+    older = config_from_args(train.build_parser().parse_args(arguments), train.build_parser()).to_dict()
+    older["train"]["epochs"] = 9
+    interrupted = RunFolder(work)
+    interrupted.start("an older command", {"config": older, "data": str(FIXTURE)})
+    interrupted.path("history.csv").write_text("epoch,loss\n0,0.5\n")
+    assert train.main(arguments) == 2
+    message = capsys.readouterr().err
+    assert "interrupted run of a different command (config.train.epochs: 9 -> 1)" in message
+    assert "--restart" in message and interrupted.path("history.csv").exists()
+    assert train.main([*arguments, "--restart"]) == 0
+    assert load_classifier(tmp_path / "m").predict(["wonderful"]).shape == (1,)
+
+
 def test_none_for_a_required_key_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.main(["--data", str(FIXTURE), "--out", str(tmp_path / "m"), "--units", "none"])

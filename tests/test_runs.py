@@ -50,7 +50,7 @@ def test_run_folder_only_deletes_its_own_files(tmp_path):
     run.path("vocabulary.txt").write_text("x")
     (tmp_path / "run" / "mine.txt").write_text("keep")
     assert run.start("a", {}) is True
-    assert run.start("b", {}) is False and not run.path("vocabulary.txt").exists()
+    assert run.start("b", {}) is False and not run.path("vocabulary.txt").exists()  # no epoch: nothing to keep
     run.finish()
     assert (tmp_path / "run" / "mine.txt").read_text() == "keep"
     other = tmp_path / "other"
@@ -58,6 +58,19 @@ def test_run_folder_only_deletes_its_own_files(tmp_path):
     (other / "x").write_text("x")
     with pytest.raises(TrainingError, match="not a run of this project"):
         RunFolder(other)
+
+
+def test_a_different_command_never_discards_completed_epochs_silently(tmp_path):
+    run = RunFolder(tmp_path / "run")
+    old = {"config": {"train": {"learning_rate": 0.001, "epochs": 4}}, "data": "a.tar.gz"}
+    run.start("a", old)
+    run.path("history.csv", "teacher").write_text("epoch,loss\n0,0.5\n")
+    new = {"config": {"train": {"learning_rate": 0.002, "epochs": 4}}, "data": "a.tar.gz"}
+    with pytest.raises(TrainingError, match=r"train.learning_rate: 0.001 -> 0.002\). Rerun that command.*--restart"):
+        run.start("b", new)
+    assert run.path("history.csv", "teacher").exists()
+    assert run.start("a", old) is True  # the recorded command still resumes
+    assert run.start("b", new, restart=True) is False and not run.path("history.csv", "teacher").exists()
 
 
 def test_write_folder_replaces_only_model_folders(tmp_path):

@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="'tfds' (tensorflow-datasets imdb_reviews, downloads when online), an aclImdb folder, or aclImdb_v1.tar.gz (default: tfds)")
     parser.add_argument("--out", required=True, help="model folder to write, e.g. saved_models/NAME (replaced atomically)")
     parser.add_argument("--work-dir", help="backup, logs and vocabulary of the run (default: ~/.cache/sentiment/runs/NAME-HASH, outside the repository)")
+    parser.add_argument("--restart", action="store_true",
+                        help="discard an interrupted run of a different command left in the work folder (without it, "
+                             "such a run is kept and this command stops, naming what differs)")
     parser.add_argument("--no-test", action="store_true", help="skip the final test-split evaluation (smoke runs)")
     parser.add_argument("--tfds-data-dir", help="tensorflow-datasets data_dir (default: ~/tensorflow_datasets)")
     parser.add_argument("--no-download", action="store_true", help="with --data tfds: use only prepared data, never download")
@@ -49,6 +52,7 @@ def main(argv=None) -> int:
             config, args.data, args.out, work_dir=args.work_dir, evaluate_test=not args.no_test,
             tfds_data_dir=args.tfds_data_dir, download=not args.no_download,
             command=command_line("training.train", argv), verbose=0 if args.quiet else 1, strategy=args.strategy,
+            restart=args.restart,
         )
     except (DataError, TrainingError, FileExistsError) as err:
         print(f"error: {err}", file=sys.stderr)
