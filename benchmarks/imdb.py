@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import platform
 import os
@@ -94,12 +95,12 @@ def linear_baselines(train, val, test) -> list[dict]:
     return results
 
 
-def recurrent(name, config, data, folder: Path, note="") -> dict:
+def recurrent(name, config, data, folder: Path, note="", restart: bool = False) -> dict:
     from sentiment.training import train
 
     out = folder / name.replace(" ", "_").replace("/", "_")
     started = time.perf_counter()
-    metrics = train(config, data, out, work_dir=folder / f"work-{out.name}", verbose=1)
+    metrics = train(config, data, out, work_dir=folder / f"work-{out.name}", verbose=1, restart=restart)
     wall = time.perf_counter() - started
     result = {"system": name, **figures(metrics), "wall_seconds": wall, "note": note, "model": str(out)}
     print(f"{name}: test {result['test_accuracy']:.4f}, {result['training_seconds']:.0f} s of training", flush=True)
@@ -195,13 +196,27 @@ def main(argv=None) -> int:
                         help="override a config key in every recurrent run (smoke tests: --set units=4)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "imdb.md"))
     parser.add_argument("--work", help="folder for the benchmark's models (default: a temporary folder)")
+    parser.add_argument("--restart", action="store_true",
+                        help="discard interrupted runs of other options left in --work (a rerun with the same options resumes them)")
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else argv
 
+    from sentiment.data import DataError
+    from sentiment.runs import TrainingError
+
+    try:
+        return run(args, argv)
+    except (DataError, TrainingError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def run(args, argv) -> int:
     from sentiment.config import Config
     from sentiment.data import load_split
 
     overrides = dict(item.split("=", 1) for item in args.set)
+    recurrent_run = functools.partial(recurrent, restart=args.restart)
     results, throughput = [], []
     with tempfile.TemporaryDirectory(prefix="imdb-benchmark-") as temporary:
         folder = Path(args.work or temporary)
@@ -212,14 +227,14 @@ def main(argv=None) -> int:
             results += linear_baselines(train, val, test)
         example = Config().replace(**(KERAS_EXAMPLE | overrides))
         if "keras-example" not in args.skip:
-            results.append(recurrent("Keras example: 2 x BiLSTM(64), first 200 tokens", example, args.data, folder,
+            results.append(recurrent_run("Keras example: 2 x BiLSTM(64), first 200 tokens", example, args.data, folder,
                                      f"{example.train.epochs} epochs, every batch padded to {example.data.max_length}"))
         if "default" not in args.skip:
             if args.reuse_default:
                 results.append(reused(Path(args.reuse_default)))
             else:
                 recipe = Config.from_json(ROOT / "training" / "configs" / "default.json").replace(**overrides)
-                results.append(recurrent("project default recipe (training/configs/default.json)", recipe,
+                results.append(recurrent_run("project default recipe (training/configs/default.json)", recipe,
                                          args.data, folder, "trained in this run"))
         for extra in args.also:
             results.append(reused(Path(extra), f"{Path(extra).name} ({Path(extra)})", "--also"))
@@ -227,7 +242,7 @@ def main(argv=None) -> int:
             texts = load_split(args.data, "train").texts
             for batching in ("fixed", "bucket"):
                 config = example.replace(max_length=800, batching=batching)  # --set cannot change what is compared
-                result = recurrent(f"800 tokens {batching}", config, args.data, folder)
+                result = recurrent_run(f"800 tokens {batching}", config, args.data, folder)
                 tokens = training_tokens(result["model"], texts, config.data.max_length)
                 throughput.append({"batching": batching, "tokens_per_epoch": tokens,
                                    "tokens_per_second": tokens / result["seconds_per_epoch"], **result})

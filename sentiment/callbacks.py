@@ -16,25 +16,17 @@ from . import model_folder
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Adds ``seconds`` (wall time of the epoch) to the logs, so ``history.csv`` records it.
+    """Adds ``seconds`` (wall time of the epoch) to the logs, so ``history.csv`` records it."""
 
-    ``exclude``: a callback whose own ``seconds`` counter (time spent measuring, e.g. a
-    :class:`~sentiment.gradients.GradientMonitor`) is left out of the epoch's time.
-    """
-
-    def __init__(self, exclude=None):
+    def __init__(self):
         super().__init__()
-        self.exclude = exclude
         self.seconds: list[float] = []
 
-    def _spent(self) -> float:
-        return float(getattr(self.exclude, "seconds", 0.0)) if self.exclude is not None else 0.0
-
     def on_epoch_begin(self, epoch, logs=None):
-        self._start, self._excluded = time.perf_counter(), self._spent()
+        self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start - (self._spent() - self._excluded))
+        self.seconds.append(time.perf_counter() - self._start)
         if logs is not None:
             logs["seconds"] = round(self.seconds[-1], 2)
 

@@ -66,7 +66,8 @@ def fit(run: RunFolder, member: str, model: keras.Model, train: TrainConfig, tra
             raise TrainingError(
                 "training diverged: the loss became NaN or infinite, so no model was saved. "
                 "Lower --learning-rate or set --global-clipnorm (e.g. 1.0). "
-                f"The backup of the last good epoch and the logs are kept in {run.folder}."
+                f"The backup of the last good epoch and the logs are kept in {run.folder}"
+                + ("; a rerun with other options needs --restart to discard them." if run.has_trained() else ".")
             )
         done_file.write_text("fit finished\n")
     if not best_file.exists():

@@ -80,14 +80,6 @@ def spectral_radius(matrix) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(np.asarray(matrix, dtype=np.float64)))))
 
 
-def recurrent_spectral_radius(model, layer_name: str) -> float:
-    """Spectral radius of the recurrent kernel of a SimpleRNN layer (or the forward one of a Bidirectional)."""
-    layer = model.get_layer(layer_name)
-    layer = getattr(layer, "forward_layer", layer)
-    cell = getattr(layer, "cell", layer)
-    return spectral_radius(cell.recurrent_kernel.numpy())
-
-
 def set_recurrent_spectral_radius(model, layer_name: str, radius: float) -> None:
     """Rescale a SimpleRNN's recurrent kernel so that its spectral radius is ``radius`` (the lab's knob)."""
     layer = model.get_layer(layer_name)

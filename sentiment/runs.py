@@ -9,8 +9,10 @@ run's progress (it names what differs) unless it is asked to restart.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -89,11 +91,12 @@ class RunFolder:
         return same and progress
 
     def has_trained(self) -> bool:
-        """Whether the run holds work worth keeping: a completed epoch of any member, or soft labels."""
-        def rows(path):
-            return path.exists() and len(path.read_text().strip().splitlines()) > 1
+        """Whether the run holds work worth keeping: a completed (not diverged) epoch of any member, or soft labels."""
+        def completed(path):  # a row with a finite loss (a diverged epoch is logged with NaN)
+            return path.exists() and any(math.isfinite(float(row.get("loss") or "nan"))
+                                         for row in csv.DictReader(path.read_text().splitlines()))
 
-        return self.path("soft_labels.npy").exists() or any(rows(self.path("history.csv", m)) for m in self.MEMBERS)
+        return self.path("soft_labels.npy").exists() or any(completed(self.path("history.csv", m)) for m in self.MEMBERS)
 
     def clear(self) -> None:
         """Delete the run's own files (and temporary files a kill left mid-write), nothing else."""

@@ -25,8 +25,11 @@ def test_the_sentence_ends_exactly_distance_tokens_before_the_read_out():
         sentence = row[:-7][row[:-7] > 0]
         assert len(sentence) and np.all((sentence >= 20) == bool(label))  # the label is the sentence's
         assert np.all(row[: 6 - len(sentence)] == 0)  # padding first, masked by the models
-    ids, _ = long_range(_bank(), 7, 10, seed=0, sentence_length=6, where="end")
+    ids, labels = long_range(_bank(), 7, 10, seed=0, sentence_length=6, where="end")
     assert np.all(ids[:, -1] != 5) and np.all(ids[:, -13:-6][ids[:, -13:-6] > 0] == 5)
+    for row, label in zip(ids, labels):  # the sentence, with its label, is last
+        sentence = row[-6:][(row[-6:] > 0) & (row[-6:] != 5)]
+        assert len(sentence) and np.all((sentence >= 20) == bool(label))
 
 
 def test_the_adding_problem_sums_the_two_marked_values():
@@ -99,7 +102,13 @@ def test_a_missing_or_nan_figure_is_unclear_never_a_crash():
 
 
 @pytest.mark.parametrize("flags, message", [(["--seeds", "1"], "at least 2"), (["--radii", "0.5,0.9"], "above 1"),
-                                            (["--depths", "2,4"], "include 1"), (["--distances", "3,x"], "comma-separated")])
+                                            (["--depths", "2,4"], "include 1"), (["--distances", "3,x"], "comma-separated"),
+                                            (["--depth-cell", "foo"], "rnn, lstm or gru"),
+                                            (["--speed-steps", "0"], "--speed-steps must be at least 1"),
+                                            (["--depth-epochs", "0"], "--depth-epochs must be at least 1"),
+                                            (["--adding-lengths", "1,20"], "at least 2"),
+                                            (["--clip", "0"], "--clip must be positive"),
+                                            (["--model", "no/such/model"], "is not a model folder")])
 def test_bad_lab_options_are_clear_errors(flags, message, capsys):
     from training import experiments
 

@@ -56,6 +56,10 @@ def main(argv=None) -> int:
         return 0
     if not args.data:
         parser.error("--data is required: an aclImdb folder, aclImdb_v1.tar.gz, or tfds")
+    from sentiment.model_folder import is_model_folder
+
+    if not is_model_folder(config.model):
+        parser.error(f"--model {config.model} is not a model folder (one holding model.keras), e.g. saved_models/default")
     try:
         run_lecture7(args.data, args.out, config, log=lambda m: print(f"[lab] {m}", file=sys.stderr, flush=True))
     except (DataError, ValueError) as err:
@@ -83,6 +87,23 @@ def _check(config) -> None:
         raise ValueError("--depths must include 1 and at least one deeper stack, e.g. 1,2,4,8")
     if min(config.distances) < 0 or config.probe_distance < 1:
         raise ValueError("--distances must be >= 0 and --probe-distance >= 1")
+    counts = ("reviews", "max_words", "filler_words", "train_examples", "validation_examples", "units", "epochs",
+              "batch_size", "probe_examples", "adding_epochs", "explode_length", "explode_epochs", "direction_distance",
+              "depth_epochs", "speed_rounds", "speed_steps")
+    for name in counts:
+        if getattr(config, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config, name)}")
+    if min(config.adding_lengths) < 2:
+        raise ValueError("--adding-lengths must be at least 2 (two numbers are marked in each sequence), e.g. 20,50,100")
+    if min(config.task_distance, config.depth_distance) < 0:
+        raise ValueError("--task-distance and --depth-distance must be >= 0")
+    if config.depth_cell not in ("rnn", "lstm", "gru"):
+        raise ValueError(f"--depth-cell must be rnn, lstm or gru, got {config.depth_cell!r}")
+    if not 0 < config.solved <= 1 or not 0 <= config.confidence < 1:
+        raise ValueError("--solved must be in (0, 1] and --confidence in [0, 1)")
+    for name in ("learning_rate", "adding_learning_rate", "explode_learning_rate", "explode_radius", "clip", "clip_value"):
+        if not getattr(config, name) > 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be positive, got {getattr(config, name)}")
 
 
 if __name__ == "__main__":

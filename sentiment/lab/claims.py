@@ -144,7 +144,7 @@ def _judge_clipping(results):
         ("refuted" if not any(map(diverged, plain)) or all(any(map(diverged, r)) for r in clipped.values()) else "unclear"),
         f"adding problem of length {c['explode_length']}, plain RNN, W_hh radius {c['explode_radius']}, SGD at "
         f"{c['explode_learning_rate']}, initial MSE {initial:.3g}: " + figures +
-        (f"; trained by {', '.join(fixes)}" if fixes else "") + f" (predicting the mean scores {1 / 6:.3f})",
+        (f"; kept finite, below the initial MSE, by {', '.join(fixes)}" if fixes else "") + f" (predicting the mean scores {1 / 6:.3f})",
         "a run diverges if it has a NaN step or its loss exceeds 10x its initial loss; confirmed if every unclipped "
         "seed diverges and, for some clipping mode, no seed diverges and the validation MSE (mean + sd) ends below "
         "the initial MSE; refuted if no unclipped seed diverges or every clipping mode diverges too")

@@ -1,6 +1,6 @@
 """The lab's experiments: each lecture claim tested where it applies, every arm over several seeds.
 
-``run_lecture7(data, out)`` builds the tasks (:mod:`.tasks`), runs the six experiments (one
+``run_lecture7(data, out)`` builds the tasks (:mod:`.tasks`), runs the seven experiments (one
 function each: :func:`vanishing`, :func:`adding`, :func:`radius`, :func:`clipping`, :func:`speed`,
 :func:`direction`, :func:`depth`), writes ``results.json`` and then the report (:mod:`.report`).
 Each arm's figures are kept per seed (``{"seeds": [...]}``), so the verdicts can count the spread.
@@ -18,6 +18,7 @@ import numpy as np
 
 from ..gradients import GradientMonitor, layer_gradient_norms, set_recurrent_spectral_radius, time_step_gradient_norms
 from ..model import build_model
+from ..model_folder import write_atomically
 from .claims import FAMILY
 from .tasks import SentenceBank, adding_problem, long_range, sentence_bank
 
@@ -88,7 +89,7 @@ def run_lecture7(data: str, out: str | Path, config: LabConfig | None = None, lo
         results[experiment.__name__] = experiment(bank, config, out / "raw", log)
         log(f"{experiment.__name__}: {time.perf_counter() - began:.0f} s")
     results["minutes"] = (time.perf_counter() - started) / 60
-    (out / "results.json").write_text(json.dumps(results, indent=1, default=float) + "\n")  # before judging
+    write_atomically(out / "results.json", json.dumps(results, indent=1, default=float) + "\n")  # before judging
     write_report(out, results)
     log(f"lab done in {results['minutes']:.1f} min: {out / 'report.md'}")
     return results
@@ -125,12 +126,13 @@ class _StopWhenSolved(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def fit_classifier(model, train, validation, config: LabConfig, *, optimizer=None, epochs=None, callbacks=()) -> dict:
+def fit_classifier(model, train, validation, config: LabConfig, *, epochs: int | None = None) -> dict:
     """Fit with binary cross-entropy; the run's figures (best validation accuracy, epochs, losses)."""
-    model.compile(optimizer=optimizer or keras.optimizers.Adam(config.learning_rate), loss="binary_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="binary_crossentropy",
                   metrics=["accuracy"])
-    history = model.fit(*train, validation_data=validation, epochs=epochs or config.epochs, batch_size=config.batch_size,
-                        callbacks=[_StopWhenSolved("val_accuracy", config.solved), *callbacks], verbose=0)
+    history = model.fit(*train, validation_data=validation, epochs=config.epochs if epochs is None else epochs,
+                        batch_size=config.batch_size, callbacks=[_StopWhenSolved("val_accuracy", config.solved)],
+                        verbose=0)
     accuracy = [float(v) for v in history.history.get("val_accuracy", [])]
     return {"val_accuracy": max(accuracy, default=float("nan")), "epochs": len(accuracy),
             "loss": [float(v) for v in history.history["loss"]]}

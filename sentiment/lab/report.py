@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..model_folder import write_atomically
 from .claims import FAMILY, diverged, judge, show, stats
 
 
@@ -23,10 +24,10 @@ NOTES_FILE = "surprises.md"
 def write_report(out: Path, results: dict) -> dict:
     """Judge the claims of ``results``, write them to ``results.json`` and write ``report.md``."""
     results["claims"] = judge(results)
-    (out / "results.json").write_text(json.dumps(results, indent=1, default=float) + "\n")
+    write_atomically(out / "results.json", json.dumps(results, indent=1, default=float) + "\n")
     plot_all(results, out)
     notes = out / NOTES_FILE
-    (out / "report.md").write_text(report(results, notes.read_text() if notes.is_file() else ""))
+    write_atomically(out / "report.md", report(results, notes.read_text() if notes.is_file() else ""))
     return results
 
 
@@ -158,21 +159,6 @@ def report_blocks(folder: str | Path) -> list[tuple[str, str]]:
     if buffer:
         blocks.append(("markdown", "\n".join(buffer)))
     return blocks
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    _pyplot().close(fig)
 
 
 def plot_all(results: dict, out: Path) -> None:
