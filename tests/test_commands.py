@@ -181,6 +181,9 @@ def test_nan_loss_stops_with_advice_and_saves_nothing(tmp_path, capsys):
     message = capsys.readouterr().err
     assert "diverged" in message and "--global-clipnorm" in message
     assert not out.exists()
+    # Following the advice with the same --out: the diverged epoch is not progress to keep, so no --restart.
+    assert train.main(["--data", str(FIXTURE), "--out", str(out), "--work-dir", str(tmp_path / "work"), "--quiet",
+                       "--no-test", *tiny_overrides(learning_rate=1e-2, epochs=1, cell="rnn")]) == 0
 
 
 def test_out_that_is_not_a_model_folder_is_refused(tmp_path, capsys):
