@@ -76,8 +76,9 @@ def _start_run(config: Config, data: str, out: Path, work_dir, devices, log, res
     log(f"work folder (backup, logs, vocabulary): {work}")
     if devices.description:
         log(devices.description)
-    description = {"config": config.to_dict(), "data": str(data)}
-    if run.start(fingerprint(config.to_json(), str(data), devices.name), description, restart=restart):
+    source = str(Path(data).resolve()) if Path(data).exists() else str(data)  # ../x and /abs/x: one run
+    description = {"config": config.to_dict(), "data": source}
+    if run.start(fingerprint(config.to_json(), source, devices.name), description, restart=restart):
         log("resuming the interrupted run found in the work folder")
     return run
 

@@ -112,3 +112,20 @@ def test_recover_puts_back_a_set_aside_model_and_spares_live_saves(tmp_path):
     assert (out / "model.keras").read_text() == "previous"
     assert not (tmp_path / f".m.tmp-{dead_pid}-def").exists()
     assert live.exists()
+
+
+def test_one_dataset_named_by_two_paths_is_one_run(tmp_path, monkeypatch):
+    """``../data/x.tar.gz`` and ``/abs/data/x.tar.gz`` are the same data: the rerun resumes."""
+    from conftest import FIXTURE
+    from sentiment.config import Config
+    from sentiment.distributed import Devices
+    from sentiment.training import _start_run
+
+    config, logged = Config(), []
+    devices = Devices("default", config)
+    run = _start_run(config, str(FIXTURE.resolve()), tmp_path / "m", tmp_path / "w", devices, logged.append, False)
+    run.path("history.csv").write_text("epoch,loss\n0,0.5\n")
+    monkeypatch.chdir(FIXTURE.parent)
+    _start_run(config, os.path.join(".", FIXTURE.name), tmp_path / "m", tmp_path / "w", devices, logged.append, False)
+    assert "resuming the interrupted run found in the work folder" in logged
+    assert run.path("history.csv").exists()
