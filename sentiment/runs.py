@@ -92,9 +92,14 @@ class RunFolder:
 
     def has_trained(self) -> bool:
         """Whether the run holds work worth keeping: a completed (not diverged) epoch of any member, or soft labels."""
+        def finite(text) -> bool:
+            try:
+                return math.isfinite(float(text))
+            except (TypeError, ValueError):  # a row cut short by a kill
+                return False
+
         def completed(path):  # a row with a finite loss (a diverged epoch is logged with NaN)
-            return path.exists() and any(math.isfinite(float(row.get("loss") or "nan"))
-                                         for row in csv.DictReader(path.read_text().splitlines()))
+            return path.exists() and any(finite(row.get("loss")) for row in csv.DictReader(path.read_text().splitlines()))
 
         return self.path("soft_labels.npy").exists() or any(completed(self.path("history.csv", m)) for m in self.MEMBERS)
 
