@@ -9,7 +9,6 @@ run's progress (it names what differs) unless it is asked to restart.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import math
@@ -92,16 +91,16 @@ class RunFolder:
 
     def has_trained(self) -> bool:
         """Whether the run holds work worth keeping: a completed (not diverged) epoch of any member, or soft labels."""
-        def finite(text) -> bool:
+        from .history import read_history
+
+        def finite(text) -> bool:  # a diverged epoch is logged with a NaN loss
             try:
                 return math.isfinite(float(text))
             except (TypeError, ValueError):  # a row cut short by a kill
                 return False
 
-        def completed(path):  # a row with a finite loss (a diverged epoch is logged with NaN)
-            return path.exists() and any(finite(row.get("loss")) for row in csv.DictReader(path.read_text().splitlines()))
-
-        return self.path("soft_labels.npy").exists() or any(completed(self.path("history.csv", m)) for m in self.MEMBERS)
+        return self.path("soft_labels.npy").exists() or any(
+            finite(row.get("loss")) for member in self.MEMBERS for row in read_history(self.path("history.csv", member)))
 
     def clear(self) -> None:
         """Delete the run's own files (and temporary files a kill left mid-write), nothing else."""
