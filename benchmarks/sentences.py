@@ -140,7 +140,7 @@ def paired_changes(rows: list[tuple[str, str, str]], reference, other) -> dict[s
         truth = np.array([rows[i][1] == "pos" for i in index])
         before, after = (p[index] >= 0.5) == truth, (q[index] >= 0.5) == truth
         gained, lost = int(np.sum(after & ~before)), int(np.sum(before & ~after))
-        tail = sum(math.comb(gained + lost, k) for k in range(min(gained, lost) + 1)) / 2.0 ** (gained + lost)
+        tail = sum(math.comb(gained + lost, k) for k in range(min(gained, lost) + 1)) / 2 ** (gained + lost)  # exact ints: no overflow past 1,023 pairs
         result[capability] = {"gained": gained, "lost": lost, "p": min(1.0, 2 * tail)}
     return result
 

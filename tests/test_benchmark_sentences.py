@@ -82,3 +82,12 @@ def test_the_command_compares_models_and_the_baseline_side_by_side(trained_model
 def test_a_missing_model_is_a_clear_error(tmp_path, capsys):
     assert sentences.main(["--model", str(tmp_path / "nope"), "--data", "none", "--out", str(tmp_path / "x.md")]) == 2
     assert "model folder not found" in capsys.readouterr().err
+
+
+def test_paired_p_of_more_than_a_thousand_discordant_sentences():
+    """A 2,500-sentence IMDB slice can split more than 1,023 ways; 2.0 ** n would overflow there."""
+    rows = [("imdb_first_sentence", "pos", str(i)) for i in range(1200)]
+    changes = sentences.paired_changes(rows, [0.9] * 1200, [0.9] * 100 + [0.1] * 1100)
+    assert changes["imdb_first_sentence"] == {"gained": 0, "lost": 1100, "p": 0.0}  # 2 / 2 ** 1100 underflows to 0
+    balanced = sentences.paired_changes(rows, [0.9] * 600 + [0.1] * 600, [0.1] * 600 + [0.9] * 600)
+    assert balanced["imdb_first_sentence"]["p"] == pytest.approx(1.0)
