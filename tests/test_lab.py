@@ -103,7 +103,7 @@ def test_a_missing_or_nan_figure_is_unclear_never_a_crash():
 
 @pytest.mark.parametrize("flags, message", [(["--seeds", "1"], "at least 2"), (["--radii", "0.5,0.9"], "above 1"),
                                             (["--depths", "2,4"], "include 1"), (["--distances", "3,x"], "comma-separated"),
-                                            (["--depth-cell", "foo"], "rnn, lstm or gru"),
+                                            (["--depth-cell", "foo"], "one of lstm, gru, rnn"),
                                             (["--speed-steps", "0"], "--speed-steps must be at least 1"),
                                             (["--depth-epochs", "0"], "--depth-epochs must be at least 1"),
                                             (["--adding-lengths", "1,20"], "at least 2"),

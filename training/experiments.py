@@ -97,8 +97,10 @@ def _check(config) -> None:
         raise ValueError("--adding-lengths must be at least 2 (two numbers are marked in each sequence), e.g. 20,50,100")
     if min(config.task_distance, config.depth_distance) < 0:
         raise ValueError("--task-distance and --depth-distance must be >= 0")
-    if config.depth_cell not in ("rnn", "lstm", "gru"):
-        raise ValueError(f"--depth-cell must be rnn, lstm or gru, got {config.depth_cell!r}")
+    from sentiment.config import CELLS
+
+    if config.depth_cell not in CELLS:
+        raise ValueError(f"--depth-cell must be one of {', '.join(CELLS)}, got {config.depth_cell!r}")
     if not 0 < config.solved <= 1 or not 0 <= config.confidence < 1:
         raise ValueError("--solved must be in (0, 1] and --confidence in [0, 1)")
     for name in ("learning_rate", "adding_learning_rate", "explode_learning_rate", "explode_radius", "clip", "clip_value"):
