@@ -41,14 +41,20 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(re.sub(r"<br\s*/?>", " ", text).strip()) if s]
 
 
+def is_plain(sentence: str, min_words: int = 3, max_words: int = 25) -> bool:
+    """Whether the sentence is ``min_words``-``max_words`` words long and holds no negation, contrast or question:
+    one whose words mean what they say, so that a teacher reading it word by word reads it right."""
+    tokens = _TOKEN.findall(sentence.lower())
+    words = [t for t in tokens if t[0].isalnum()]
+    if not min_words <= len(words) <= max_words:
+        return False
+    return not any(t in NEGATORS or t in CONTRASTS or t.endswith("n't") for t in tokens)
+
+
 def negate(sentence: str, rng: np.random.Generator) -> str | None:
     """The sentence with its first auxiliary or copula negated (``not``, a contraction or ``never``), or None
     when it has no auxiliary, already holds a negation or a contrast, or is not 3-25 words long."""
-    tokens = _TOKEN.findall(sentence.lower())
-    words = [t for t in tokens if t[0].isalnum()]
-    if not 3 <= len(words) <= 25 or any(t in NEGATORS or t.endswith("n't") for t in tokens):
-        return None
-    if any(t in CONTRASTS for t in tokens):
+    if not is_plain(sentence):
         return None
     matches = list(re.finditer(r"\b(\w+)('s|'re|'m)?\b", sentence))
     for match, following in zip(matches, [*matches[1:], None]):
@@ -83,6 +89,24 @@ def candidate_sentences(texts: list[str], count: int, seed: int) -> tuple[list[s
         if len(originals) >= count:
             break
     return originals, twins
+
+
+def anchor_sentences(texts: list[str], count: int, seed: int, per_review: int = 2) -> list[str]:
+    """Up to ``count`` seeded plain sentences (:func:`is_plain`, 3-30 words), at most ``per_review`` of a review.
+
+    The distillation teacher labels them, so that the student also sees short texts whose words decide
+    them; with none, the negated twins would be nearly the only short texts it sees, and a sentiment word
+    that comes in both labels of a pair would drift to 0.5 in short texts (run 25 of training/attempts.md).
+    """
+    rng = np.random.default_rng(seed)
+    chosen: list[str] = []
+    for index in rng.permutation(len(texts)):
+        plain = [s for s in split_sentences(texts[int(index)]) if is_plain(s, max_words=30)]
+        for i in sorted(rng.permutation(len(plain))[:per_review]):
+            chosen.append(plain[int(i)])
+        if len(chosen) >= count:
+            break
+    return chosen[:count]
 
 
 def counterfactual_examples(originals: list[str], twins: list[str], probabilities, count: int,

@@ -29,17 +29,24 @@ TEACHER_SEED_OFFSET = 1000  # the teacher's initialization differs from the stud
 def distill(run, prepared, devices, *, word_vectors, verbose: int = 1, log=print) -> dict:
     """Label the unlabelled reviews (or reuse the labels a killed run made), add them to ``prepared``'s
     training examples, and return the teacher's record for ``metrics.json``."""
-    from .counterfactuals import candidate_sentences, counterfactual_examples
+    from .counterfactuals import anchor_sentences, candidate_sentences, counterfactual_examples
 
     config = prepared.config
-    pairs = config.train.negation_counterfactuals
-    originals, twins = candidate_sentences(prepared.train_texts + prepared.unlabelled_to_learn(), 2 * pairs,
-                                           seed=config.data.seed) if pairs else ([], [])
+    pairs, anchors = config.train.negation_counterfactuals, config.train.sentence_anchors
+    reviews = prepared.train_texts + prepared.unlabelled_to_learn()
+    originals, twins = candidate_sentences(reviews, 2 * pairs, seed=config.data.seed) if pairs else ([], [])
+    plain = anchor_sentences(reviews, anchors, seed=config.data.seed + 1) if anchors else []
     fit_teacher = functools.partial(_fit_recurrent_teacher, run, prepared, devices, word_vectors, verbose, log)
     info = soft_labels(run, config, fit_teacher, prepared.train, prepared.validation, prepared.unlabelled(),
-                       also=originals, log=log)
+                       also=originals + plain, log=log)
     prepared.add_soft_labelled(prepared.unlabelled_to_learn(), info.pop("soft_labels"))
     sentence_labels = info.pop("also_labels")
+    if anchors:
+        prepared.add_soft_labelled(plain, sentence_labels[len(originals):])
+        info["sentence_anchors"] = len(plain)
+        log(f"sentence anchors: {len(plain)} plain sentences (no negation, contrast or question) "
+            "with the teacher's probabilities")
+    sentence_labels = sentence_labels[: len(originals)]
     if pairs:
         texts, labels = counterfactual_examples(originals, twins, sentence_labels, pairs)
         prepared.add_soft_labelled(texts, labels)

@@ -42,3 +42,28 @@ def test_pairs_are_seeded_one_per_review_and_labelled_in_reverse():
     assert texts == [originals[0], twins[0]]  # the unsure one (0.6) is left out
     np.testing.assert_allclose(labels, [0.95, 0.05], atol=1e-6)
     assert split_sentences("One. Two!<br /><br />Three?") == ["One.", "Two!", "Three?"]
+
+
+@pytest.mark.parametrize("sentence, plain", [
+    ("The acting was superb.", True),
+    ("I loved every minute of it.", True),
+    ("It wasn't good.", False), ("Never again, never.", False),  # negation
+    ("Good cast but a weak plot.", False), ("Was it worth it?", False),  # contrast, question
+    ("Superb.", False),  # too short
+])
+def test_plain_sentences_hold_no_negation_contrast_or_question(sentence, plain):
+    from sentiment.counterfactuals import is_plain
+
+    assert is_plain(sentence) is plain
+
+
+def test_anchor_sentences_are_seeded_plain_and_at_most_two_a_review():
+    from sentiment.counterfactuals import anchor_sentences
+
+    reviews = ["It is a great film. The cast is superb. I loved the music. It is not long.",
+               "The plot was dull. Was it worth it? No.", "Nothing here."]
+    chosen = anchor_sentences(reviews, 10, seed=5)
+    assert chosen == anchor_sentences(reviews, 10, seed=5)
+    assert "The plot was dull." in chosen and len(chosen) == 3  # two of the first review, one of the second
+    assert set(chosen) <= {"It is a great film.", "The cast is superb.", "I loved the music.", "The plot was dull."}
+    assert len(anchor_sentences(reviews, 1, seed=5)) == 1

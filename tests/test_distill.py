@@ -175,3 +175,13 @@ def test_the_teacher_labels_the_extra_sentences_in_the_same_pass_and_keeps_them(
     again = soft_labels(run, tiny_config(), lambda: pytest.fail("trained again"), train_set, val_set, POSITIVE,
                         also=NEGATIVE[:3])
     np.testing.assert_array_equal(again["also_labels"], first["also_labels"])
+
+
+def test_sentence_anchors_join_the_students_training_with_the_teachers_labels(tmp_path):
+    out = tmp_path / "student"
+    metrics = train(tiny_config(epochs=1, sentence_anchors=6, negation_counterfactuals=2), str(FIXTURE), out,
+                    work_dir=tmp_path / "work", verbose=0)
+    assert 1 <= metrics["teacher"]["sentence_anchors"] <= 6
+    assert json.loads((out / "config.json").read_text())["train"]["sentence_anchors"] == 6
+    with pytest.raises(ValueError, match="teacher='none'"):
+        TrainConfig(sentence_anchors=10)
