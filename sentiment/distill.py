@@ -29,30 +29,22 @@ TEACHER_SEED_OFFSET = 1000  # the teacher's initialization differs from the stud
 def distill(run, prepared, devices, *, word_vectors, verbose: int = 1, log=print) -> dict:
     """Label the unlabelled reviews (or reuse the labels a killed run made), add them to ``prepared``'s
     training examples, and return the teacher's record for ``metrics.json``."""
-    from .counterfactuals import anchor_sentences, candidate_sentences, counterfactual_examples
+    from .counterfactuals import SentenceExamples
 
     config = prepared.config
-    pairs, anchors = config.train.negation_counterfactuals, config.train.sentence_anchors
-    reviews = prepared.train_texts + prepared.unlabelled_to_learn()
-    originals, twins = candidate_sentences(reviews, 2 * pairs, seed=config.data.seed) if pairs else ([], [])
-    plain = anchor_sentences(reviews, anchors, seed=config.data.seed + 1) if anchors else []
+    sentences = SentenceExamples.sample(prepared.train_texts + prepared.unlabelled_to_learn(), config.train,
+                                        seed=config.data.seed)
     fit_teacher = functools.partial(_fit_recurrent_teacher, run, prepared, devices, word_vectors, verbose, log)
     info = soft_labels(run, config, fit_teacher, prepared.train, prepared.validation, prepared.unlabelled(),
-                       also=originals + plain, log=log)
+                       also=sentences.to_label(), log=log)
     prepared.add_soft_labelled(prepared.unlabelled_to_learn(), info.pop("soft_labels"))
-    sentence_labels = info.pop("also_labels")
-    if anchors:
-        prepared.add_soft_labelled(plain, sentence_labels[len(originals):])
-        info["sentence_anchors"] = len(plain)
-        log(f"sentence anchors: {len(plain)} plain sentences (no negation, contrast or question) "
-            "with the teacher's probabilities")
-    sentence_labels = sentence_labels[: len(originals)]
-    if pairs:
-        texts, labels = counterfactual_examples(originals, twins, sentence_labels, pairs)
-        prepared.add_soft_labelled(texts, labels)
-        info["negation_counterfactuals"] = len(texts) // 2
-        log(f"negation counterfactuals: {len(texts) // 2} sentences and their negated twins "
-            f"(of {len(originals)} candidates; the rest the teacher was unsure of)")
+    texts, targets, counts = sentences.examples(info.pop("also_labels"))
+    if texts:
+        prepared.add_soft_labelled(texts, targets)
+    for key, count in counts.items():
+        info[key] = count
+        log(f"{key.replace('_', ' ')}: {count} " + ("sentences with the teacher's probabilities" if key ==
+            "sentence_anchors" else "pairs of a plain sentence (the teacher's probability) and its twin (one minus it)"))
     log(f"student: a fresh model on {len(prepared.train_labels)} reviews "
         f"({info['unlabelled_reviews']} of them unlabelled, with the teacher's probabilities as targets)")
     return info

@@ -67,3 +67,55 @@ def test_anchor_sentences_are_seeded_plain_and_at_most_two_a_review():
     assert "The plot was dull." in chosen and len(chosen) == 3  # two of the first review, one of the second
     assert set(chosen) <= {"It is a great film.", "The cast is superb.", "I loved the music.", "The plot was dull."}
     assert len(anchor_sentences(reviews, 1, seed=5)) == 1
+
+
+@pytest.mark.parametrize("sentence, twin", [
+    ("The acting was not superb.", "The acting was superb."),
+    ("It wasn't a good film.", "It was a good film."),
+    ("It's not a wonderful film.", "It's a wonderful film."),
+    ("THE MOVIE WASN'T GOOD.", "THE MOVIE WAS GOOD."),
+    ("You will never forget this movie!", "You will forget this movie!"),
+    ("It has not been a pleasure.", "It has been a pleasure."),
+    ("I cannot say it was good.", "I can say it was good."),
+    ("Can't recommend it.", None), ("Isn't it great.", None),  # a sentence-initial auxiliary
+    ("I didn't like it.", None),  # do-support: undoing it needs the verb's inflection
+    ("Not a good film.", None), ("Nothing was good here.", None),  # no auxiliary before the negation
+    ("It is not bad and not good either.", None),  # two negations
+    ("It was not good but fun.", None), ("Wasn't it good?", None),  # contrast, question
+    ("I wasn't expecting much and I was blown away.", None),  # two clauses
+    ("It's great, isn't it.", None),  # a tag question
+    ("I have never seen such a bad film.", None), ("I can't recommend it enough.", None),  # emphatic, idiom
+    ("It's not only funny.", None), ("The movie wasn't funny at all.", None),  # "at all" needs the negation
+    ("The attempts at humor are not.", None),  # nothing after the negator
+    ("The story isn\u00b4t good.", None),  # an apostrophe variant the tokenizer does not read as a negation
+])
+def test_a_single_negation_after_an_auxiliary_is_removed(sentence, twin):
+    from sentiment.counterfactuals import affirm
+
+    assert affirm(sentence) == twin
+
+
+def test_sentence_examples_label_each_pairs_plain_member_and_reverse_the_other():
+    from types import SimpleNamespace
+
+    from sentiment.counterfactuals import SentenceExamples
+
+    reviews = ["It is a great film. The cast is not good.", "I loved the music.", "The plot wasn't dull."]
+    options = SimpleNamespace(negation_counterfactuals=1, affirmation_counterfactuals=2, sentence_anchors=2)
+    sentences = SentenceExamples.sample(reviews, options, seed=0)
+    assert sorted(zip(*sentences.affirmation)) == [("The cast is good.", "The cast is not good."),
+                                                   ("The plot was dull.", "The plot wasn't dull.")]
+    to_label = sentences.to_label()
+    (plain, negated), (affirmed, negated_originals) = sentences.negation, sentences.affirmation
+    assert to_label == [*plain, *affirmed, *sentences.anchors]  # each pair's plain member, never a twin
+    p = np.array([0.1 + 0.8 * (i % 2) for i in range(len(to_label))], dtype=np.float32)  # a confident stub teacher
+    texts, targets, counts = sentences.examples(p)
+    p_plain, p_affirmed, p_anchors = np.split(p, [len(plain), len(plain) + len(affirmed)])
+    assert texts == [*sentences.anchors, *plain, *negated, *affirmed, *negated_originals]
+    np.testing.assert_allclose(targets, np.concatenate([p_anchors, p_plain, 1 - p_plain, p_affirmed, 1 - p_affirmed]),
+                               atol=1e-6)
+    assert counts == {"negation_counterfactuals": 1, "affirmation_counterfactuals": 2,
+                      "sentence_anchors": len(sentences.anchors)} and len(plain) == 1 and len(sentences.anchors) == 2
+    off = SimpleNamespace(negation_counterfactuals=0, affirmation_counterfactuals=0, sentence_anchors=0)
+    none = SentenceExamples.sample(reviews, off, seed=0)
+    assert none.to_label() == [] and none.examples([])[2] == {}

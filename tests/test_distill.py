@@ -177,11 +177,15 @@ def test_the_teacher_labels_the_extra_sentences_in_the_same_pass_and_keeps_them(
     np.testing.assert_array_equal(again["also_labels"], first["also_labels"])
 
 
-def test_sentence_anchors_join_the_students_training_with_the_teachers_labels(tmp_path):
+def test_sentence_anchors_and_twins_join_the_students_training(tmp_path):
     out = tmp_path / "student"
-    metrics = train(tiny_config(epochs=1, sentence_anchors=6, negation_counterfactuals=2), str(FIXTURE), out,
-                    work_dir=tmp_path / "work", verbose=0)
-    assert 1 <= metrics["teacher"]["sentence_anchors"] <= 6
+    metrics = train(tiny_config(epochs=1, sentence_anchors=6, negation_counterfactuals=2,
+                                affirmation_counterfactuals=2), str(FIXTURE), out, work_dir=tmp_path / "work", verbose=0)
+    made = {key: metrics["teacher"][key] for key in
+            ("sentence_anchors", "negation_counterfactuals", "affirmation_counterfactuals")}
+    assert 1 <= made["sentence_anchors"] <= 6 and 0 <= made["negation_counterfactuals"] <= 2
+    assert made["affirmation_counterfactuals"] == 0  # the fixture's reviews hold no negation to remove
     assert json.loads((out / "config.json").read_text())["train"]["sentence_anchors"] == 6
-    with pytest.raises(ValueError, match="teacher='none'"):
-        TrainConfig(sentence_anchors=10)
+    for option in ("sentence_anchors", "affirmation_counterfactuals"):
+        with pytest.raises(ValueError, match="teacher='none'"):
+            TrainConfig(**{option: 10})
