@@ -63,6 +63,12 @@ def read_suite(path: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+def review_sentences(text: str) -> list[str]:
+    """A review's sentences: split at its HTML line breaks, then after ``.``, ``!`` or ``?`` before a capital."""
+    paragraphs = re.split(r"(?:<br\s*/?>\s*)+", text)
+    return [s for paragraph in paragraphs for s in _SENTENCE_END.split(paragraph.strip()) if s]
+
+
 def imdb_slices(data: str, seed: int = 1337, validation_fraction: float = 0.1) -> list[tuple[str, str, str]]:
     """First and last sentences of the validation reviews, and the shortest validation reviews, labelled as their review."""
     from sentiment.data import load_split
@@ -71,7 +77,7 @@ def imdb_slices(data: str, seed: int = 1337, validation_fraction: float = 0.1) -
     reviews = load_split(data, "validation", seed=seed, validation_fraction=validation_fraction)
     rows = []
     for text, label in zip(reviews.texts, reviews.labels):
-        sentences = [s for s in _SENTENCE_END.split(re.sub(r"<br\s*/?>", " ", text).strip()) if len(s.split()) >= 3]
+        sentences = [s for s in review_sentences(text) if len(s.split()) >= 3]
         if sentences:
             rows.append(("imdb_first_sentence", LABELS[int(label)], sentences[0]))
             rows.append(("imdb_last_sentence", LABELS[int(label)], sentences[-1]))

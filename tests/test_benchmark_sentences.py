@@ -91,3 +91,10 @@ def test_paired_p_of_more_than_a_thousand_discordant_sentences():
     assert changes["imdb_first_sentence"] == {"gained": 0, "lost": 1100, "p": 0.0}  # 2 / 2 ** 1100 underflows to 0
     balanced = sentences.paired_changes(rows, [0.9] * 600 + [0.1] * 600, [0.1] * 600 + [0.9] * 600)
     assert balanced["imdb_first_sentence"]["p"] == pytest.approx(1.0)
+
+
+def test_review_sentences_end_at_line_breaks_and_sentence_marks():
+    from benchmarks.sentences import review_sentences
+
+    text = "A fine cast<br /><br />The plot drags. It ends well! Does it?<br/>yes and no.<br />"
+    assert review_sentences(text) == ["A fine cast", "The plot drags.", "It ends well!", "Does it?", "yes and no."]
