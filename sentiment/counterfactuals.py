@@ -11,7 +11,10 @@ probability and the other with one minus it:
 - ``TrainConfig.affirmation_counterfactuals``: a sentence with one negation and its affirmed twin
   (:func:`affirm`), so that negations as reviewers write them are learnt too;
 - ``TrainConfig.sentence_anchors``: plain sentences alone (:func:`anchor_sentences`), with the
-  teacher's probability, so that the twins are not the only short texts the student sees.
+  teacher's probability, so that the twins are not the only short texts the student sees;
+- ``TrainConfig.contrast_counterfactuals``: two of those labelled sentences of opposite sides joined
+  by a contrast frame, once each way round (:func:`contrast_examples`): "Although x, y." takes y's
+  label, so a conceded clause, negated or not, does not decide the sentence.
 
 Only pairs whose plain member the teacher is confident about are used, so the other's label is the
 reverse of a clear one. The rules know English function words only (auxiliaries, copulas,
@@ -24,6 +27,8 @@ import dataclasses
 import re
 
 import numpy as np
+
+from .config import SENTENCE_OPTIONS
 
 # Auxiliaries and copulas after which "not" negates the clause ("was good" -> "was not good").
 # ("has", "have", "had" only before "been": "has great music" is not an auxiliary; "do", "did" are left out alike.)
@@ -186,6 +191,69 @@ def counterfactual_examples(originals: list[str], twins: list[str], probabilitie
     return texts, np.concatenate([p[chosen], 1.0 - p[chosen]]).astype(np.float32)
 
 
+# contrast_examples() joins one-clause sentences: a comma, an inner stop or a subordinate clause would blur
+# which clause the frame concedes. Each frame concedes its first clause and asserts its second.
+CONTRAST_TEMPLATES = ("{X}, but {y}.", "Although {x}, {y}.", "Even though {x}, {y}.", "While {x}, {y}.",
+                      "{X}; however, {y}.", "{X}, yet {y}.")
+_OPENERS = {"and", "but", "so", "or", "also", "then", "well", "oh", "yes", "plus", "anyway", "still", "however"}
+_SUBORDINATORS = {"because", "although", "though", "when", "while", "if", "since", "unless", "whereas", "until",
+                  "which", "who", "whose", "that", "than", "as", "before", "after"}
+# Sentence openers that are lowercased inside a frame; any other first word (a name, "I") keeps its case.
+_LOWERCASE_OPENERS = {"the", "a", "an", "it", "it's", "this", "that", "these", "those", "there", "there's", "he",
+                      "she", "they", "we", "you", "his", "her", "their", "its", "my", "our", "your", "all",
+                      "some", "every", "everything", "everyone", "one", "what", "he's", "she's", "they're",
+                      "we're", "you're", "that's", "nothing", "no", "not", "never", "none"}
+
+
+def is_simple(sentence: str, min_words: int = 3, max_words: int = 12) -> bool:
+    """Whether the sentence is one short clause (``min_words``-``max_words`` words; no comma, semicolon, colon,
+    quote, bracket, dash, inner stop, question, contrast or subordinator, and not opened by a connective such
+    as "And"), so that a contrast frame around it has one clause on each side."""
+    body = sentence.strip().rstrip(".!").strip()
+    tokens = _TOKEN.findall(body.lower())
+    words = [t for t in tokens if t[0].isalnum()]
+    if not words or not min_words <= len(words) <= max_words or re.search(r"[,;:()\"?!.]|\s-|-\s|--", body):
+        return False
+    return words[0] not in _OPENERS and not any(t in _SUBORDINATORS or t in CONTRASTS for t in tokens)
+
+
+def _clause(sentence: str, lowercase: bool) -> str:
+    """The sentence without its final stop, its first word lowercased when ``lowercase`` and it is a common
+    opener (see ``_LOWERCASE_OPENERS``)."""
+    body = sentence.strip().rstrip(".!").strip()
+    first = body.split(" ", 1)[0]
+    if lowercase:
+        return first.lower() + body[len(first):] if first.lower() in _LOWERCASE_OPENERS else body
+    return body[0].upper() + body[1:]
+
+
+def contrast(conceded: str, asserted: str, template: str) -> str:
+    """``template`` of CONTRAST_TEMPLATES filled with the two sentences: "Although x, y."."""
+    return template.format(X=_clause(conceded, lowercase=False), x=_clause(conceded, lowercase=True),
+                           y=_clause(asserted, lowercase=True))
+
+
+def contrast_examples(texts: list[str], targets, count: int, seed: int,
+                      confidence: float = 0.3) -> tuple[list[str], np.ndarray]:
+    """Up to ``count`` seeded pairs of contrasts made of ``texts`` (each used once) and their targets.
+
+    A simple (:func:`is_simple`), confidently positive text x and a confidently negative one y
+    (``|t - 0.5| > confidence``) give "frame(y, x)" with x's target and "frame(x, y)" with y's, in one frame
+    drawn for the pair: the same words, once each way round, each member labelled by the clause it asserts.
+    """
+    t = np.asarray(targets, dtype=np.float32).reshape(-1)
+    simple = [i for i, text in enumerate(texts) if is_simple(text) and abs(t[i] - 0.5) > confidence]
+    rng = np.random.default_rng(seed)
+    positive = [i for i in rng.permutation(simple).tolist() if t[i] > 0.5]
+    negative = [i for i in rng.permutation(simple).tolist() if t[i] < 0.5]
+    made, labels = [], []
+    for x, y in list(zip(positive, negative))[:count]:
+        template = CONTRAST_TEMPLATES[int(rng.integers(len(CONTRAST_TEMPLATES)))]
+        made += [contrast(texts[y], texts[x], template), contrast(texts[x], texts[y], template)]
+        labels += [t[x], t[y]]
+    return made, np.asarray(labels, dtype=np.float32)
+
+
 @dataclasses.dataclass
 class SentenceExamples:
     """The sentences a run adds to the student's training (``TrainConfig``'s three options), sampled from its
@@ -195,15 +263,15 @@ class SentenceExamples:
     affirmation: tuple[list[str], list[str]]  # (affirmed twin, the negated sentence): the plain one first
     anchors: list[str]
     counts: dict[str, int]  # the options' N, for those that are on
+    seed: int = 0  # contrast_examples draws its pairs and frames with it
 
     @classmethod
     def sample(cls, reviews: list[str], train, seed: int) -> "SentenceExamples":
         negated, affirmed = affirmed_sentences(reviews, 2 * train.affirmation_counterfactuals, seed=seed + 2)
-        options = ("sentence_anchors", "negation_counterfactuals", "affirmation_counterfactuals")
         return cls(negation=candidate_sentences(reviews, 2 * train.negation_counterfactuals, seed=seed),
                    affirmation=(affirmed, negated),
                    anchors=anchor_sentences(reviews, train.sentence_anchors, seed=seed + 1),
-                   counts={key: getattr(train, key) for key in options if getattr(train, key)})
+                   counts={key: getattr(train, key) for key in SENTENCE_OPTIONS if getattr(train, key)}, seed=seed + 3)
 
     def to_label(self) -> list[str]:
         """The texts the teacher labels: each pair's plain member, then the anchors."""
@@ -211,7 +279,8 @@ class SentenceExamples:
 
     def examples(self, probabilities) -> tuple[list[str], np.ndarray, dict[str, int]]:
         """The training texts and targets from the teacher's probabilities of :meth:`to_label`, and how many
-        sentences or pairs each option that is on gave: anchors first, then negation, then affirmation pairs."""
+        sentences or pairs each option that is on gave: anchors first, then negation, affirmation and contrast
+        pairs; the contrasts are made of the texts before them, with their targets."""
         p = np.asarray(probabilities, dtype=np.float32).reshape(-1)
         ends = np.cumsum([len(self.negation[0]), len(self.affirmation[0])])
         negation_p, affirmation_p, anchor_p = np.split(p, ends)
@@ -224,4 +293,8 @@ class SentenceExamples:
             made[key] = len(texts) // 2
         texts = [t for part, _ in parts for t in part]
         targets = np.concatenate([np.asarray(t, dtype=np.float32) for _, t in parts])
+        contrasts, contrast_targets = contrast_examples(texts, targets, self.counts.get("contrast_counterfactuals", 0),
+                                                        seed=self.seed)
+        made["contrast_counterfactuals"] = len(contrasts) // 2
+        texts, targets = texts + contrasts, np.concatenate([targets, contrast_targets])
         return texts, targets, {key: made[key] for key in self.counts}

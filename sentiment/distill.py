@@ -24,6 +24,12 @@ from .history import read_history
 from .runs import TrainingError
 
 TEACHER_SEED_OFFSET = 1000  # the teacher's initialization differs from the student's
+_MADE = {  # what each sentence option's count in the log counts
+    "sentence_anchors": "sentences with the teacher's probabilities",
+    "negation_counterfactuals": "pairs of a plain sentence (the teacher's probability) and its twin (one minus it)",
+    "affirmation_counterfactuals": "pairs of a plain sentence (the teacher's probability) and its twin (one minus it)",
+    "contrast_counterfactuals": "pairs of contrasts made of two of those sentences, each way round",
+}
 
 
 def distill(run, prepared, devices, *, word_vectors, verbose: int = 1, log=print) -> dict:
@@ -43,8 +49,7 @@ def distill(run, prepared, devices, *, word_vectors, verbose: int = 1, log=print
         prepared.add_soft_labelled(texts, targets)
     for key, count in counts.items():
         info[key] = count
-        log(f"{key.replace('_', ' ')}: {count} " + ("sentences with the teacher's probabilities" if key ==
-            "sentence_anchors" else "pairs of a plain sentence (the teacher's probability) and its twin (one minus it)"))
+        log(f"{key.replace('_', ' ')}: {count} {_MADE[key]}")
     log(f"student: a fresh model on {len(prepared.train_labels)} reviews "
         f"({info['unlabelled_reviews']} of them unlabelled, with the teacher's probabilities as targets)")
     return info

@@ -101,7 +101,8 @@ def test_sentence_examples_label_each_pairs_plain_member_and_reverse_the_other()
     from sentiment.counterfactuals import SentenceExamples
 
     reviews = ["It is a great film. The cast is not good.", "I loved the music.", "The plot wasn't dull."]
-    options = SimpleNamespace(negation_counterfactuals=1, affirmation_counterfactuals=2, sentence_anchors=2)
+    options = SimpleNamespace(negation_counterfactuals=1, affirmation_counterfactuals=2, sentence_anchors=2,
+                              contrast_counterfactuals=0)
     sentences = SentenceExamples.sample(reviews, options, seed=0)
     assert sorted(zip(*sentences.affirmation)) == [("The cast is good.", "The cast is not good."),
                                                    ("The plot was dull.", "The plot wasn't dull.")]
@@ -116,6 +117,79 @@ def test_sentence_examples_label_each_pairs_plain_member_and_reverse_the_other()
                                atol=1e-6)
     assert counts == {"negation_counterfactuals": 1, "affirmation_counterfactuals": 2,
                       "sentence_anchors": len(sentences.anchors)} and len(plain) == 1 and len(sentences.anchors) == 2
-    off = SimpleNamespace(negation_counterfactuals=0, affirmation_counterfactuals=0, sentence_anchors=0)
+    off = SimpleNamespace(negation_counterfactuals=0, affirmation_counterfactuals=0, sentence_anchors=0,
+                          contrast_counterfactuals=0)
     none = SentenceExamples.sample(reviews, off, seed=0)
     assert none.to_label() == [] and none.examples([])[2] == {}
+
+
+@pytest.mark.parametrize("sentence, simple", [
+    ("The acting was superb.", True),
+    ("The plot was not good at all.", True),  # a negation is welcome: it is what the frames put out of the verdict
+    ("John Wayne is great!", True),
+    ("It was fun.", True),
+    ("Great.", False),  # under 3 words
+    ("I loved it, really.", False),  # a comma: two clauses
+    ("And then it ended.", False),  # a connective opener
+    ("It was boring because nothing happened.", False),  # a subordinate clause
+    ("The film was good but long.", False),  # a contrast already
+    ("Was it any good?", False),
+    ("It started well. Then it died.", False),  # an inner stop
+    ("The film (made in 1980) is dull.", False),
+    ("This is one of those films that you simply have to see twice to get.", False),  # over 12 words
+])
+def test_simple_sentences_are_one_short_clause(sentence, simple):
+    from sentiment.counterfactuals import is_simple
+
+    assert is_simple(sentence) == simple
+
+
+def test_a_contrast_frame_lowercases_common_openers_only():
+    from sentiment.counterfactuals import contrast
+
+    assert contrast("The plot was dull.", "I loved the music!", "Although {x}, {y}.") == \
+        "Although the plot was dull, I loved the music."
+    assert contrast("John Wayne was great.", "it is a waste of time.", "{X}, but {y}.") == \
+        "John Wayne was great, but it is a waste of time."
+    assert contrast("it wasn't good.", "There's a fine score.", "{X}; however, {y}.") == \
+        "It wasn't good; however, there's a fine score."
+
+
+def test_contrast_pairs_join_opposite_sentences_each_way_and_take_the_asserted_target():
+    from sentiment.counterfactuals import CONTRAST_TEMPLATES, contrast, contrast_examples
+
+    texts = ["The acting was superb.", "The plot was not interesting.", "I loved the soundtrack.",
+             "It is a waste of time.", "The ending was fine.", "It was boring, slow and long.", "Meh."]
+    targets = [0.95, 0.10, 0.90, 0.05, 0.60, 0.02, 0.99]  # 0.60: not confident; the last two are not simple
+    made, labels = contrast_examples(texts, targets, count=10, seed=3)
+    assert len(made) == 4 and len(labels) == 4  # two positives and two negatives give two pairs
+    positives, negatives = {texts[0]: 0.95, texts[2]: 0.90}, {texts[1]: 0.10, texts[3]: 0.05}
+    used = []
+    for (first, second), (first_label, second_label) in zip(zip(made[::2], made[1::2]), zip(labels[::2], labels[1::2])):
+        matches = [(x, y, template) for x in positives for y in negatives for template in CONTRAST_TEMPLATES
+                   if (contrast(y, x, template), contrast(x, y, template)) == (first, second)]
+        assert len(matches) == 1, (first, second)  # the same words and frame, once each way round
+        x, y, _ = matches[0]
+        assert (first_label, second_label) == pytest.approx((positives[x], negatives[y]))  # the asserted clause's
+        used += [x, y]
+    assert sorted(used) == sorted([*positives, *negatives])  # each text in one pair only
+    assert contrast_examples(texts, targets, count=10, seed=3)[0] == made  # seeded
+    assert len(contrast_examples(texts, targets, count=1, seed=3)[0]) == 2
+    assert contrast_examples(texts, targets, count=0, seed=3)[0] == []
+
+
+def test_sentence_examples_add_contrasts_of_the_other_options_texts():
+    from types import SimpleNamespace
+
+    from sentiment.counterfactuals import SentenceExamples
+
+    reviews = ["It is a great film.", "The cast is awful.", "I loved the music.", "The plot is dull."]
+    options = SimpleNamespace(negation_counterfactuals=0, affirmation_counterfactuals=0, sentence_anchors=4,
+                              contrast_counterfactuals=5)
+    sentences = SentenceExamples.sample(reviews, options, seed=0)
+    p = np.array([0.9 if ("great" in t or "loved" in t) else 0.1 for t in sentences.to_label()], dtype=np.float32)
+    texts, targets, counts = sentences.examples(p)
+    assert counts == {"sentence_anchors": 4, "contrast_counterfactuals": 2}
+    assert texts[:4] == sentences.anchors and len(texts) == 8
+    for text, target in zip(texts[4:], targets[4:]):  # the asserted clause comes last in every frame
+        assert target == pytest.approx(0.9 if ("great" in text.split(",")[-1] or "loved" in text.split(",")[-1]) else 0.1)

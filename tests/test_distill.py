@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURE, ROOT
-from sentiment.config import Config, TrainConfig
+from sentiment.config import SENTENCE_OPTIONS, Config, TrainConfig
 from sentiment.data import load_split
 from sentiment.distill import soft_labels
 from sentiment.history import read_history
@@ -179,13 +179,15 @@ def test_the_teacher_labels_the_extra_sentences_in_the_same_pass_and_keeps_them(
 
 def test_sentence_anchors_and_twins_join_the_students_training(tmp_path):
     out = tmp_path / "student"
-    metrics = train(tiny_config(epochs=1, sentence_anchors=6, negation_counterfactuals=2,
-                                affirmation_counterfactuals=2), str(FIXTURE), out, work_dir=tmp_path / "work", verbose=0)
-    made = {key: metrics["teacher"][key] for key in
-            ("sentence_anchors", "negation_counterfactuals", "affirmation_counterfactuals")}
+    metrics = train(tiny_config(epochs=1, sentence_anchors=6, negation_counterfactuals=2, affirmation_counterfactuals=2,
+                                contrast_counterfactuals=3), str(FIXTURE), out, work_dir=tmp_path / "work", verbose=0)
+    made = {key: metrics["teacher"][key] for key in SENTENCE_OPTIONS}
     assert 1 <= made["sentence_anchors"] <= 6 and 0 <= made["negation_counterfactuals"] <= 2
     assert made["affirmation_counterfactuals"] == 0  # the fixture's reviews hold no negation to remove
     assert json.loads((out / "config.json").read_text())["train"]["sentence_anchors"] == 6
-    for option in ("sentence_anchors", "affirmation_counterfactuals"):
+    assert 0 <= made["contrast_counterfactuals"] <= 3
+    for option in SENTENCE_OPTIONS:
         with pytest.raises(ValueError, match="teacher='none'"):
             TrainConfig(**{option: 10})
+    with pytest.raises(ValueError, match="all three are 0"):
+        TrainConfig(teacher="rnn+nbsvm", contrast_counterfactuals=10)
