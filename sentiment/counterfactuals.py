@@ -195,14 +195,15 @@ def counterfactual_examples(originals: list[str], twins: list[str], probabilitie
 # which clause the frame concedes. Each frame concedes its first clause and asserts its second.
 CONTRAST_TEMPLATES = ("{X}, but {y}.", "Although {x}, {y}.", "Even though {x}, {y}.", "While {x}, {y}.",
                       "{X}; however, {y}.", "{X}, yet {y}.")
-_OPENERS = {"and", "but", "so", "or", "also", "then", "well", "oh", "yes", "plus", "anyway", "still", "however"}
+# Connectives and discourse adverbs that tie a sentence to its neighbours or give the review's verdict
+# ("Unfortunately this is not the case"): a frame around them reads wrong.
+_OPENERS = {"and", "but", "so", "or", "also", "then", "well", "oh", "yes", "plus", "anyway", "still", "however",
+            "unfortunately", "fortunately", "sadly", "thankfully", "luckily", "overall", "finally", "basically",
+            "honestly", "furthermore", "moreover", "besides", "instead", "otherwise", "especially", "again", "just",
+            "even", "now", "therefore", "thus", "hence", "nevertheless", "nonetheless", "anyhow", "meanwhile"}
 _SUBORDINATORS = {"because", "although", "though", "when", "while", "if", "since", "unless", "whereas", "until",
                   "which", "who", "whose", "that", "than", "as", "before", "after"}
-# Sentence openers that are lowercased inside a frame; any other first word (a name, "I") keeps its case.
-_LOWERCASE_OPENERS = {"the", "a", "an", "it", "it's", "this", "that", "these", "those", "there", "there's", "he",
-                      "she", "they", "we", "you", "his", "her", "their", "its", "my", "our", "your", "all",
-                      "some", "every", "everything", "everyone", "one", "what", "he's", "she's", "they're",
-                      "we're", "you're", "that's", "nothing", "no", "not", "never", "none"}
+_I = {"i", "i'm", "i've", "i'd", "i'll"}
 
 
 def is_simple(sentence: str, min_words: int = 3, max_words: int = 12) -> bool:
@@ -218,19 +219,25 @@ def is_simple(sentence: str, min_words: int = 3, max_words: int = 12) -> bool:
 
 
 def _clause(sentence: str, lowercase: bool) -> str:
-    """The sentence without its final stop, its first word lowercased when ``lowercase`` and it is a common
-    opener (see ``_LOWERCASE_OPENERS``)."""
+    """The sentence without its final stop; its first word lowercased when ``lowercase`` (inside a frame), unless
+    it is "I", all capitals or the first of two capitalized words (a name such as "Frank Capra"). The model
+    lowercases what it reads, so this is for the people who read the examples."""
     body = sentence.strip().rstrip(".!").strip()
-    first = body.split(" ", 1)[0]
-    if lowercase:
-        return first.lower() + body[len(first):] if first.lower() in _LOWERCASE_OPENERS else body
-    return body[0].upper() + body[1:]
+    words = body.split(" ")
+    if not lowercase:
+        return body[0].upper() + body[1:]
+    keep = words[0].lower() in _I or words[0].isupper() or (len(words) > 1 and words[1][:1].isupper())
+    return body if keep else words[0][0].lower() + body[1:]
 
 
 def contrast(conceded: str, asserted: str, template: str) -> str:
     """``template`` of CONTRAST_TEMPLATES filled with the two sentences: "Although x, y."."""
     return template.format(X=_clause(conceded, lowercase=False), x=_clause(conceded, lowercase=True),
                            y=_clause(asserted, lowercase=True))
+
+
+def _negated(text: str) -> bool:
+    return any(t in NEGATORS or t.endswith("n't") for t in _TOKEN.findall(text.lower()))
 
 
 def contrast_examples(texts: list[str], targets, count: int, seed: int,
@@ -240,14 +247,23 @@ def contrast_examples(texts: list[str], targets, count: int, seed: int,
     A simple (:func:`is_simple`), confidently positive text x and a confidently negative one y
     (``|t - 0.5| > confidence``) give "frame(y, x)" with x's target and "frame(x, y)" with y's, in one frame
     drawn for the pair: the same words, once each way round, each member labelled by the clause it asserts.
+    Each text that holds a negation is paired first, with one of the other side that holds none, so that
+    one member of those pairs concedes a negation and the other asserts it; the rest pair plain texts.
     """
     t = np.asarray(targets, dtype=np.float32).reshape(-1)
-    simple = [i for i, text in enumerate(texts) if is_simple(text) and abs(t[i] - 0.5) > confidence]
     rng = np.random.default_rng(seed)
-    positive = [i for i in rng.permutation(simple).tolist() if t[i] > 0.5]
-    negative = [i for i in rng.permutation(simple).tolist() if t[i] < 0.5]
+    simple = [i for i in rng.permutation(len(texts)).tolist() if is_simple(texts[i]) and abs(t[i] - 0.5) > confidence]
+    plain = {True: [i for i in simple if t[i] > 0.5 and not _negated(texts[i])],
+             False: [i for i in simple if t[i] < 0.5 and not _negated(texts[i])]}
+    pairs = []  # (positive, negative)
+    for i in (i for i in simple if _negated(texts[i])):
+        partners = plain[not t[i] > 0.5]
+        if partners:
+            partner = partners.pop()
+            pairs.append((i, partner) if t[i] > 0.5 else (partner, i))
+    pairs += list(zip(plain[True], plain[False]))
     made, labels = [], []
-    for x, y in list(zip(positive, negative))[:count]:
+    for x, y in pairs[:count]:
         template = CONTRAST_TEMPLATES[int(rng.integers(len(CONTRAST_TEMPLATES)))]
         made += [contrast(texts[y], texts[x], template), contrast(texts[x], texts[y], template)]
         labels += [t[x], t[y]]

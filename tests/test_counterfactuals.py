@@ -131,6 +131,7 @@ def test_sentence_examples_label_each_pairs_plain_member_and_reverse_the_other()
     ("Great.", False),  # under 3 words
     ("I loved it, really.", False),  # a comma: two clauses
     ("And then it ended.", False),  # a connective opener
+    ("Unfortunately this is not the case.", False),  # a discourse adverb: the review's verdict
     ("It was boring because nothing happened.", False),  # a subordinate clause
     ("The film was good but long.", False),  # a contrast already
     ("Was it any good?", False),
@@ -144,7 +145,7 @@ def test_simple_sentences_are_one_short_clause(sentence, simple):
     assert is_simple(sentence) == simple
 
 
-def test_a_contrast_frame_lowercases_common_openers_only():
+def test_a_contrast_frame_lowercases_the_inner_clause_but_not_i_or_a_name():
     from sentiment.counterfactuals import contrast
 
     assert contrast("The plot was dull.", "I loved the music!", "Although {x}, {y}.") == \
@@ -193,3 +194,16 @@ def test_sentence_examples_add_contrasts_of_the_other_options_texts():
     assert texts[:4] == sentences.anchors and len(texts) == 8
     for text, target in zip(texts[4:], targets[4:]):  # the asserted clause comes last in every frame
         assert target == pytest.approx(0.9 if ("great" in text.split(",")[-1] or "loved" in text.split(",")[-1]) else 0.1)
+
+
+def test_a_negated_sentence_is_paired_first_with_a_plain_one_of_the_other_side():
+    from sentiment.counterfactuals import contrast_examples
+
+    texts = ["The acting was superb.", "The plot was dull.", "It was not funny.", "I loved the score.",
+             "The cast was awful.", "The music is lovely."]
+    targets = [0.9, 0.1, 0.1, 0.9, 0.1, 0.9]
+    for seed in range(5):
+        made, labels = contrast_examples(texts, targets, count=1, seed=seed)
+        assert len(made) == 2 and sum("not funny" in text for text in made) == 2  # the one negated text
+        assert labels.tolist() == pytest.approx([0.1, 0.9] if made[0].endswith("not funny.") else [0.9, 0.1])
+    assert len(contrast_examples(texts, targets, count=10, seed=0)[0]) == 6  # then the plain ones: three pairs
