@@ -9,7 +9,8 @@ from benchmarks import sentences
 from conftest import FIXTURE
 
 LABELLED = ("plain", "negation", "negation_scope", "double_negation", "contrast", "despite", "intensifiers",
-            "diminishers", "modality", "questions", "comparisons", "typos_casing")
+            "diminishers", "modality", "questions", "comparisons", "typos_casing", "imdb_negation_by_hand",
+            "imdb_contrast_by_hand")
 INVARIANCE = ("invariance_names", "invariance_places", "invariance_numbers", "invariance_identity", "invariance_noise")
 
 
