@@ -22,10 +22,6 @@ CONNECTIONS = ("none", "residual", "dense", "highway")
 BATCHINGS = ("bucket", "longest", "fixed")
 WORD_VECTORS = ("none", "word2vec")
 TEACHERS = ("none", "rnn+nbsvm")
-# The options that add IMDB sentences to the student's training (sentiment.counterfactuals); the contrasts last,
-# since they join the others' sentences.
-SENTENCE_OPTIONS = ("sentence_anchors", "negation_counterfactuals", "affirmation_counterfactuals",
-                    "contrast_counterfactuals")
 OPTIMIZERS = ("adam", "lazy_adam")
 CLIPPING = ("clipnorm", "global_clipnorm", "clipvalue")
 """Keras' three gradient-clipping modes (optimizer arguments); a config sets at most one."""
@@ -111,10 +107,6 @@ class TrainConfig:
     intensifier_swap: float = _f(0.0, "augmentation: the probability that each intensifier of a training review (WordNet's: awfully, frightfully, really, terribly; sentiment.intensifiers) is replaced by one of them drawn at random, so that 'terribly' is learnt as 'really' (the label stays); 0 = off")
     log_gradients: int = _f(0, "every N training steps, log gradient norms (per layer, before/after clipping, per input time step) to gradients.csv and gradients.png in the model folder; 0 = off")
     teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; the saved model is a fresh model of this config trained on the training reviews plus those soft labels)")
-    affirmation_counterfactuals: int = _f(0, "pairs of IMDB sentences that hold one negation and their affirmed twins ('was not good' -> 'was good', sentiment.counterfactuals.affirm): the twin with the teacher's probability, the sentence with one minus it; needs --teacher rnn+nbsvm; 0 = off")
-    sentence_anchors: int = _f(0, "plain sentences of the training and unlabelled reviews (3-30 words, no negation, contrast or question; at most 2 a review) added to training with the teacher's probability of each (sentiment.counterfactuals.anchor_sentences), so that short texts are in the student's training; needs --teacher rnn+nbsvm; 0 = off")
-    contrast_counterfactuals: int = _f(0, "pairs of contrasts made of two short sentences of the other sentence options with opposite targets ('Although x, y.' and 'Although y, x.', sentiment.counterfactuals.contrast_examples), each labelled by its asserted clause; needs --teacher rnn+nbsvm and another sentence option; 0 = off")
-    negation_counterfactuals: int = _f(0, "pairs of IMDB sentences and their negated twins added to training (sentiment.counterfactuals): the sentence with the teacher's probability, the twin ('was good' -> 'was not good') with one minus it; needs --teacher rnn+nbsvm; 0 = off")
     teacher_units: int = _f(0, "units of the recurrent teacher of --teacher; 0 = the config's own units (a wider teacher can label the unlabelled reviews for a narrower, faster student)")
     batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
 
@@ -138,15 +130,6 @@ class TrainConfig:
         if self.teacher_units and self.teacher == "none":
             raise ValueError(f"teacher_units={self.teacher_units} sets the width of the teacher of --teacher, "
                              "but teacher='none'. Set --teacher rnn+nbsvm, or drop teacher_units.")
-        for option in SENTENCE_OPTIONS:
-            _check(getattr(self, option) >= 0, option, getattr(self, option), "an integer >= 0 (0 = off)")
-            if getattr(self, option) and self.teacher == "none":
-                raise ValueError(f"{option} labels sentences with the distillation teacher, but teacher='none'. "
-                                 f"Set --teacher rnn+nbsvm, or drop {option}.")
-        if self.contrast_counterfactuals and not any(getattr(self, o) for o in SENTENCE_OPTIONS[:3]):
-            raise ValueError("contrast_counterfactuals joins the sentences of the other sentence options, but all "
-                             "three are 0. Set --sentence-anchors, --negation-counterfactuals or "
-                             "--affirmation-counterfactuals too, or drop contrast_counterfactuals.")
         _check(self.word_vectors in WORD_VECTORS, "word_vectors", self.word_vectors, f"one of {WORD_VECTORS}")
         _check(self.word_vector_epochs >= 1, "word_vector_epochs", self.word_vector_epochs, "an integer >= 1")
         _check(self.short_crops >= 0, "short_crops", self.short_crops, "a number >= 0")

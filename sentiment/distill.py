@@ -24,43 +24,22 @@ from .history import read_history
 from .runs import TrainingError
 
 TEACHER_SEED_OFFSET = 1000  # the teacher's initialization differs from the student's
-_MADE = {  # what each sentence option's count in the log counts
-    "sentence_anchors": "sentences with the teacher's probabilities",
-    "negation_counterfactuals": "pairs of a plain sentence (the teacher's probability) and its twin (one minus it)",
-    "affirmation_counterfactuals": "pairs of a plain sentence (the teacher's probability) and its twin (one minus it)",
-    "contrast_counterfactuals": "pairs of contrasts made of two of those sentences, each way round",
-}
 
 
 def distill(run, prepared, devices, *, word_vectors, verbose: int = 1, log=print) -> dict:
     """Label the unlabelled reviews (or reuse the labels a killed run made), add them to ``prepared``'s
     training examples, and return the teacher's record for ``metrics.json``."""
-    from .counterfactuals import SentenceExamples
-
-    config = prepared.config
-    sentences = SentenceExamples.sample(prepared.train_texts + prepared.unlabelled_to_learn(), config.train,
-                                        seed=config.data.seed)
     fit_teacher = functools.partial(_fit_recurrent_teacher, run, prepared, devices, word_vectors, verbose, log)
-    info = soft_labels(run, config, fit_teacher, prepared.train, prepared.validation, prepared.unlabelled(),
-                       also=sentences.to_label(), log=log)
+    info = soft_labels(run, prepared.config, fit_teacher, prepared.train, prepared.validation, prepared.unlabelled(),
+                       log=log)
     prepared.add_soft_labelled(prepared.unlabelled_to_learn(), info.pop("soft_labels"))
-    texts, targets, counts = sentences.examples(info.pop("also_labels"))
-    if texts:
-        prepared.add_soft_labelled(texts, targets)
-    for key, count in counts.items():
-        info[key] = count
-        log(f"{key.replace('_', ' ')}: {count} {_MADE[key]}")
     log(f"student: a fresh model on {len(prepared.train_labels)} reviews "
         f"({info['unlabelled_reviews']} of them unlabelled, with the teacher's probabilities as targets)")
     return info
 
 
-def soft_labels(run, config, fit_teacher, train, validation, texts: list[str], also: list[str] = (),
-                log=print) -> dict:
+def soft_labels(run, config, fit_teacher, train, validation, texts: list[str], log=print) -> dict:
     """The teacher's probability of each of ``texts``, and its record, kept in (and reused from) the run folder.
-
-    ``also``: more texts to label (sentences for counterfactuals); their probabilities come back as
-    ``also_labels``.
 
     ``fit_teacher()`` trains (or resumes) the recurrent teacher and returns it as something with
     ``predict(texts)`` (a :class:`~sentiment.classifier.Classifier`); an NBSVM fitted on ``train``
@@ -71,10 +50,9 @@ def soft_labels(run, config, fit_teacher, train, validation, texts: list[str], a
 
     if not texts:
         raise TrainingError("--teacher needs unlabelled reviews (aclImdb/train/unsup) to label; the data has none")
-    also = list(also)
-    reused = _reuse(run, texts + also, log)
+    reused = _reuse(run, texts, log)
     if reused is not None:
-        return _split(reused, len(texts))
+        return reused
     width = f", {config.train.teacher_units} units" if config.train.teacher_units else ""
     log(f"teacher 1 of 2: a recurrent model of this config ({config.model.cell}{width}) on the training reviews")
     recurrent = fit_teacher()
@@ -89,8 +67,8 @@ def soft_labels(run, config, fit_teacher, train, validation, texts: list[str], a
     validation_accuracy = {name: round(binary_metrics(validation.labels, p)["accuracy"], 4)
                            for name, p in teach(validation.texts).items()}
     log("teacher validation accuracy: " + ", ".join(f"{k} {v}" for k, v in validation_accuracy.items())
-        + f"; labelling {len(texts)} unlabelled reviews" + (f" and {len(also)} sentences" if also else ""))
-    soft = teach(texts + also)["average"]
+        + f"; labelling {len(texts)} unlabelled reviews")
+    soft = teach(texts)["average"]
     history = teacher_history(run)
     info = {
         "kind": config.train.teacher,
@@ -99,20 +77,14 @@ def soft_labels(run, config, fit_teacher, train, validation, texts: list[str], a
         "rnn_units": config.train.teacher_units or config.model.units,
         "rnn_parameters": {"rnn": int(recurrent.model.count_params())} if hasattr(recurrent, "model") else {},
         "unlabelled_reviews": len(texts),
-        "unlabelled_sha256": _digest(texts + also),
-        "confident_fraction": round(float(np.mean(np.abs(soft[: len(texts)] - 0.5) > 0.4)), 4),
+        "unlabelled_sha256": _digest(texts),
+        "confident_fraction": round(float(np.mean(np.abs(soft - 0.5) > 0.4)), 4),
         "seconds": round(sum(float(r.get("seconds", 0) or 0) for r in history) + time.perf_counter() - started, 1),
     }
     with model_folder.replacing(run.path("soft_labels.npy")) as tmp:
         np.save(tmp, soft)
     model_folder.write_atomically(run.path("teacher.json"), json.dumps(info))
-    return _split({**info, "soft_labels": soft}, len(texts))
-
-
-def _split(info: dict, count: int) -> dict:
-    """The first ``count`` soft labels are the reviews'; the rest, ``also_labels``, the extra texts'."""
-    soft = info["soft_labels"]
-    return {**info, "soft_labels": soft[:count], "also_labels": soft[count:]}
+    return {**info, "soft_labels": soft}
 
 
 def _digest(texts: list[str]) -> str:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURE, ROOT
-from sentiment.config import SENTENCE_OPTIONS, Config, TrainConfig
+from sentiment.config import Config, TrainConfig
 from sentiment.data import load_split
 from sentiment.distill import soft_labels
 from sentiment.history import read_history
@@ -90,7 +90,6 @@ def test_soft_labels_are_kept_so_a_rerun_does_not_train_the_teacher_again(tmp_pa
     first = soft_labels(run, tiny_config(), fit_teacher, train_set, val_set, texts)
     assert teacher.fits == 1
     soft = first.pop("soft_labels")
-    assert first.pop("also_labels").shape == (0,)
     assert soft.shape == (10,) and np.all((soft > 0) & (soft < 1))
     # The average of the RNN's and the NBSVM's probabilities, in the order of the texts.
     nbsvm = NBSVM().fit(train_set.texts, train_set.labels).predict_proba(texts)
@@ -99,7 +98,6 @@ def test_soft_labels_are_kept_so_a_rerun_does_not_train_the_teacher_again(tmp_pa
     again = soft_labels(run, tiny_config(), fit_teacher, train_set, val_set, texts)
     assert teacher.fits == 1  # reused, not trained again
     np.testing.assert_array_equal(again.pop("soft_labels"), soft)
-    again.pop("also_labels")
     assert again == first
 
     # Other unlabelled reviews under the same run: the stored labels do not fit them, so label again.
@@ -149,45 +147,3 @@ def test_teacher_units_is_validated():
         TrainConfig(teacher_units=-1)
     with pytest.raises(ValueError, match="--teacher rnn\\+nbsvm"):
         TrainConfig(teacher_units=64)
-
-
-def test_negation_counterfactuals_train_on_sentences_and_their_negated_twins(tmp_path):
-    out = tmp_path / "student"
-    metrics = train(tiny_config(epochs=3, learning_rate=0.05, negation_counterfactuals=4), str(FIXTURE), out,
-                    work_dir=tmp_path / "work",
-                    verbose=0)
-    made = metrics["teacher"]["negation_counterfactuals"]
-    assert 1 <= made <= 4
-    assert json.loads((out / "config.json").read_text())["train"]["negation_counterfactuals"] == 4
-    with pytest.raises(ValueError, match="needs|teacher='none'"):
-        TrainConfig(negation_counterfactuals=10)
-
-
-def test_the_teacher_labels_the_extra_sentences_in_the_same_pass_and_keeps_them(tmp_path):
-    run = RunFolder(tmp_path / "work")
-    run.start("fingerprint", {})
-    teacher = CountingTeacher()
-    train_set = load_split(str(FIXTURE), "train", validation_fraction=0.25)
-    val_set = load_split(str(FIXTURE), "validation", validation_fraction=0.25)
-    first = soft_labels(run, tiny_config(), lambda: teacher, train_set, val_set, POSITIVE, also=NEGATIVE[:3])
-    assert first["soft_labels"].shape == (5,) and first["also_labels"].shape == (3,)
-    assert first["unlabelled_reviews"] == 5
-    again = soft_labels(run, tiny_config(), lambda: pytest.fail("trained again"), train_set, val_set, POSITIVE,
-                        also=NEGATIVE[:3])
-    np.testing.assert_array_equal(again["also_labels"], first["also_labels"])
-
-
-def test_sentence_anchors_and_twins_join_the_students_training(tmp_path):
-    out = tmp_path / "student"
-    metrics = train(tiny_config(epochs=1, sentence_anchors=6, negation_counterfactuals=2, affirmation_counterfactuals=2,
-                                contrast_counterfactuals=3), str(FIXTURE), out, work_dir=tmp_path / "work", verbose=0)
-    made = {key: metrics["teacher"][key] for key in SENTENCE_OPTIONS}
-    assert 1 <= made["sentence_anchors"] <= 6 and 0 <= made["negation_counterfactuals"] <= 2
-    assert made["affirmation_counterfactuals"] == 0  # the fixture's reviews hold no negation to remove
-    assert json.loads((out / "config.json").read_text())["train"]["sentence_anchors"] == 6
-    assert 0 <= made["contrast_counterfactuals"] <= 3
-    for option in SENTENCE_OPTIONS:
-        with pytest.raises(ValueError, match="teacher='none'"):
-            TrainConfig(**{option: 10})
-    with pytest.raises(ValueError, match="all three are 0"):
-        TrainConfig(teacher="rnn+nbsvm", contrast_counterfactuals=10)
