@@ -55,7 +55,8 @@ def build_language_model(vocabulary_size: int, config, *, num_sampled: int = NUM
 
 
 def pretrain(ids, validation_ids, vocabulary_size: int, config, *, embedding: np.ndarray | None, epochs: int,
-             learning_rate: float, backup_dir: str, seed: int, verbose: int = 1) -> tuple[dict, list[dict]]:
+             learning_rate: float, backup_dir: str, seed: int, batch_size: int = BATCH_SIZE,
+             verbose: int = 1) -> tuple[dict, list[dict]]:
     """Train the language model on ``ids`` (resuming ``backup_dir``); return the encoder's weights by layer
     name and the history (training loss; validation loss with the full softmax, and its perplexity)."""
     keras.utils.set_random_seed(seed)
@@ -67,8 +68,8 @@ def pretrain(ids, validation_ids, vocabulary_size: int, config, *, embedding: np
         model.get_layer("embedding").set_weights([embedding])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=1.0))
     dataset = (tf.data.Dataset.from_tensor_slices(train).shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
-               .batch(BATCH_SIZE).prefetch(tf.data.AUTOTUNE))
-    history = model.fit(dataset, validation_data=tf.data.Dataset.from_tensor_slices(validation).batch(BATCH_SIZE),
+               .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    history = model.fit(dataset, validation_data=tf.data.Dataset.from_tensor_slices(validation).batch(batch_size),
                         epochs=epochs, verbose=verbose,
                         callbacks=[keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)])
     rows = [{"epoch": i, **{k: float(v[i]) for k, v in history.history.items()}} for i in range(len(history.epoch))]
