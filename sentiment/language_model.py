@@ -55,10 +55,12 @@ def build_language_model(vocabulary_size: int, config, *, num_sampled: int = NUM
 
 
 def pretrain(ids, validation_ids, vocabulary_size: int, config, *, embedding: np.ndarray | None, epochs: int,
-             learning_rate: float, backup_dir: str, seed: int, batch_size: int = BATCH_SIZE,
-             verbose: int = 1) -> tuple[dict, list[dict]]:
-    """Train the language model on ``ids`` (resuming ``backup_dir``); return the encoder's weights by layer
-    name and the history (training loss; validation loss with the full softmax, and its perplexity)."""
+             learning_rate: float, backup_dir: str, history_file: str, seed: int, batch_size: int = BATCH_SIZE,
+             verbose: int = 1) -> dict[str, list[np.ndarray]]:
+    """Train the language model on ``ids`` (resuming ``backup_dir``) and return the encoder's weights by layer
+    name. ``history_file`` gets a row an epoch: the sampled training loss, the exact validation loss, seconds."""
+    from .callbacks import EpochTimer
+
     keras.utils.set_random_seed(seed)
     model = build_language_model(vocabulary_size, config)
     train = windows(ids)
@@ -69,13 +71,20 @@ def pretrain(ids, validation_ids, vocabulary_size: int, config, *, embedding: np
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=1.0))
     dataset = (tf.data.Dataset.from_tensor_slices(train).shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
                .batch(batch_size).prefetch(tf.data.AUTOTUNE))
-    history = model.fit(dataset, validation_data=tf.data.Dataset.from_tensor_slices(validation).batch(batch_size),
-                        epochs=epochs, verbose=verbose,
-                        callbacks=[keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)])
-    rows = [{"epoch": i, **{k: float(v[i]) for k, v in history.history.items()}} for i in range(len(history.epoch))]
-    for row in rows:
-        row["val_perplexity"] = float(np.exp(row["val_loss"]))
-    return {name: model.get_layer(name).get_weights() for name in ENCODER}, rows
+    model.fit(dataset, validation_data=tf.data.Dataset.from_tensor_slices(validation).batch(batch_size),
+              epochs=epochs, verbose=verbose,
+              callbacks=[EpochTimer(), keras.callbacks.CSVLogger(history_file, append=True),
+                         # Last, so an epoch is backed up only once its row is written.
+                         keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)])
+    return {name: model.get_layer(name).get_weights() for name in ENCODER}
+
+
+def summary(rows: list[dict]) -> dict:
+    """The record of ``metrics.json``: epochs, the last exact validation loss and perplexity, minutes."""
+    last = rows[-1]
+    return {"epochs": len(rows), "validation_loss": round(float(last["val_loss"]), 4),
+            "validation_perplexity": round(float(np.exp(float(last["val_loss"]))), 1),
+            "seconds": round(sum(float(r.get("seconds", 0) or 0) for r in rows), 1)}
 
 
 class LanguageModel(keras.Model):

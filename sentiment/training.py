@@ -57,6 +57,11 @@ def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | 
     classifier = end_to_end(prepared.vectorizer, inference, config.data.max_length)  # raw strings in
 
     metrics = evaluate(classifier, prepared, history, teacher, test=evaluate_test and devices.chief, log=log)
+    if config.train.language_model_epochs:
+        from .history import read_history
+        from .language_model import summary
+
+        metrics["language_model"] = summary(read_history(run.path("history.csv", "language_model")))
     if not devices.chief:  # the chief writes the model folder; the other workers only helped train it
         run.finish()
         log(f"worker done; the chief worker saves {out}")
@@ -111,17 +116,18 @@ def initial_weights(run: RunFolder, prepared, log, verbose: int = 1) -> dict[str
     if not path.exists():
         import tensorflow as tf
 
-        from .language_model import pretrain
+        from .history import read_history
+        from .language_model import pretrain, summary
 
         log(f"language model: {train.language_model_epochs} epoch(s) of next- and previous-word prediction over "
             "the training and unlabelled reviews")
-        weights, rows = pretrain(tf.concat([prepared.train_ids, prepared.unlabelled_ids()], axis=0),
+        history = run.path("history.csv", "language_model")
+        weights = pretrain(tf.concat([prepared.train_ids, prepared.unlabelled_ids()], axis=0),
                                  prepared.validation_ids, prepared.vocabulary_size, prepared.config.model,
                                  embedding=vectors, epochs=train.language_model_epochs,
                                  learning_rate=train.learning_rate, backup_dir=str(run.path("backup", "language_model")),
-                                 seed=prepared.config.data.seed, verbose=verbose)
-        log("language model: " + ", ".join(f"epoch {r['epoch'] + 1} loss {r['loss']:.3f} validation perplexity "
-                                           f"{r['val_perplexity']:.1f}" for r in rows))
+                           history_file=str(history), seed=prepared.config.data.seed, verbose=verbose)
+        log(f"language model: {summary(read_history(history))}")
         with model_folder.replacing(path) as tmp:
             with open(tmp, "wb") as handle:
                 np.savez(handle, **{f"{name}/{i}": w for name, ws in weights.items() for i, w in enumerate(ws)})

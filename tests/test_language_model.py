@@ -7,7 +7,8 @@ import tensorflow as tf
 from conftest import FIXTURE
 from sentiment.config import Config, ModelConfig
 from sentiment.fitting import initialize
-from sentiment.language_model import ENCODER, pretrain, windows
+from sentiment.history import read_history
+from sentiment.language_model import ENCODER, pretrain, summary, windows
 from sentiment.model import build_model
 from sentiment.runs import RunFolder
 from sentiment.training import initial_weights
@@ -34,13 +35,17 @@ def test_the_language_model_learns_next_and_previous_words_and_resumes(tmp_path)
     vocabulary = 40
     config = ModelConfig(cell="gru", units=16, embedding_dim=8)
     ids = cyclic_ids(200, 30, vocabulary)
-    common = dict(embedding=None, learning_rate=0.01, seed=1, batch_size=16, verbose=0)
-    weights, rows = pretrain(ids, cyclic_ids(20, 30, vocabulary), vocabulary, config, epochs=4,
-                             backup_dir=str(tmp_path / "backup"), **common)
-    assert [r["epoch"] for r in rows] == [0, 1, 2, 3]
+    common = dict(embedding=None, learning_rate=0.01, seed=1, batch_size=16, verbose=0,
+                  backup_dir=str(tmp_path / "backup"), history_file=str(tmp_path / "history.csv"))
+    weights = pretrain(ids, cyclic_ids(20, 30, vocabulary), vocabulary, config, epochs=4, **common)
+    rows = read_history(tmp_path / "history.csv")
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    perplexity = [float(np.exp(float(r["val_loss"]))) for r in rows]
     # A uniform guess has perplexity 38; a deterministic sequence read in either direction is learnt.
     # (measured: 33.7, 15.1, 7.8, 4.7 by epoch)
-    assert rows[-1]["val_perplexity"] < 10 and rows[0]["val_perplexity"] > 2 * rows[-1]["val_perplexity"]
+    assert perplexity[-1] < 10 and perplexity[0] > 2 * perplexity[-1]
+    record = summary(rows)
+    assert record["epochs"] == 4 and record["validation_perplexity"] == pytest.approx(perplexity[-1], abs=0.1)
     assert set(weights) == set(ENCODER)
     # The encoder fits the classifier of the same architecture, layer by layer.
     classifier = build_model(vocabulary, config)
@@ -55,9 +60,10 @@ def test_the_language_model_learns_next_and_previous_words_and_resumes(tmp_path)
     np.testing.assert_array_equal(wider.get_layer("embedding").get_weights()[0], weights["embedding"][0])
     np.testing.assert_array_equal(wider.get_layer("bidirectional_1").get_weights()[0], before[0])
     # A rerun with the same backup folder resumes after the last completed epoch instead of starting over.
-    _, again = pretrain(ids, cyclic_ids(20, 30, vocabulary), vocabulary, config, epochs=4,
-                        backup_dir=str(tmp_path / "backup"), **common)
-    assert again == []
+    again = pretrain(ids, cyclic_ids(20, 30, vocabulary), vocabulary, config, epochs=4, **common)
+    assert len(read_history(tmp_path / "history.csv")) == 4  # no epoch was trained again
+    for name in ENCODER:
+        np.testing.assert_array_equal(again[name][0], weights[name][0])
 
 
 def test_the_language_model_pretrains_one_layer_only():
@@ -86,5 +92,24 @@ def test_a_run_pretrains_once_and_starts_every_model_from_the_encoder(tmp_path):
     for name in ENCODER:
         for a, b in zip(first[name], again[name]):
             np.testing.assert_array_equal(a, b)
+    assert summary(read_history(run.path("history.csv", "language_model")))["epochs"] == 1
     run.finish()
-    assert not (tmp_path / "work").exists()  # pretrained.npz and the backup are the run's own files
+    assert not (tmp_path / "work").exists()  # pretrained.npz, the history and the backup are the run's own files
+
+
+def test_a_pretrained_run_records_the_language_model_in_its_metrics_and_card(tmp_path):
+    import json
+
+    from sentiment.training import train
+
+    config = Config.from_dict({
+        "data": {"max_tokens": 100, "max_length": 40, "validation_fraction": 0.25},
+        "model": {"units": 4, "embedding_dim": 8, "dropout": 0.0},
+        "train": {"epochs": 1, "batch_size": 8, "language_model_epochs": 1},
+    })
+    metrics = train(config, str(FIXTURE), tmp_path / "model", work_dir=tmp_path / "work", evaluate_test=False,
+                    verbose=0)
+    record = metrics["language_model"]
+    assert record["epochs"] == 1 and record["validation_perplexity"] > 1 and record["seconds"] > 0
+    assert json.loads((tmp_path / "model" / "metrics.json").read_text())["language_model"] == record
+    assert "language-model pretraining 1 epoch(s)" in (tmp_path / "model" / "README.md").read_text()
