@@ -108,7 +108,6 @@ class TrainConfig:
     log_gradients: int = _f(0, "every N training steps, log gradient norms (per layer, before/after clipping, per input time step) to gradients.csv and gradients.png in the model folder; 0 = off")
     teacher: str = _f("none", f"semi-supervised distillation: {', '.join(TEACHERS)} (rnn+nbsvm: a model of this config and an NBSVM, both trained on the training reviews, label the 50,000 unlabelled reviews with their averaged probability; the saved model is a fresh model of this config trained on the training reviews plus those soft labels)")
     teacher_units: int = _f(0, "units of the recurrent teacher of --teacher; 0 = the config's own units (a wider teacher can label the unlabelled reviews for a narrower, faster student)")
-    language_model_epochs: int = _f(0, "language-model pretraining (sentiment.language_model, Dai & Le 2015): epochs of next/previous-word prediction over the training and unlabelled reviews that train the embedding and the recurrent layer before the classifiers; 0 = off")
     batching: str = _f("bucket", f"how batches are padded: {', '.join(BATCHINGS)} (bucket = reviews of similar length together; longest = pad to the longest review in the batch; fixed = pad every batch to max_length)")
 
     def __post_init__(self):
@@ -135,7 +134,6 @@ class TrainConfig:
         _check(self.word_vector_epochs >= 1, "word_vector_epochs", self.word_vector_epochs, "an integer >= 1")
         _check(self.short_crops >= 0, "short_crops", self.short_crops, "a number >= 0")
         _check(0.0 <= self.intensifier_swap <= 1.0, "intensifier_swap", self.intensifier_swap, "a probability in [0, 1]")
-        _check(self.language_model_epochs >= 0, "language_model_epochs", self.language_model_epochs, "an integer >= 0 (0 = off)")
         _check(self.patience >= 0, "patience", self.patience, "an integer >= 0")
         _check(self.log_gradients >= 0, "log_gradients", self.log_gradients, "an integer >= 0 (0 = off)")
         if self.max_train_samples is not None:
@@ -156,11 +154,6 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-
-    def __post_init__(self):
-        if self.train.language_model_epochs and self.model.num_layers != 1:
-            raise ValueError(f"language_model_epochs={self.train.language_model_epochs} pretrains one recurrent layer, "
-                             f"but num_layers={self.model.num_layers}; set --num-layers 1 or --language-model-epochs 0")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -26,10 +26,10 @@ from .runs import TrainingError
 TEACHER_SEED_OFFSET = 1000  # the teacher's initialization differs from the student's
 
 
-def distill(run, prepared, devices, *, initial_weights, verbose: int = 1, log=print) -> dict:
+def distill(run, prepared, devices, *, word_vectors, verbose: int = 1, log=print) -> dict:
     """Label the unlabelled reviews (or reuse the labels a killed run made), add them to ``prepared``'s
     training examples, and return the teacher's record for ``metrics.json``."""
-    fit_teacher = functools.partial(_fit_recurrent_teacher, run, prepared, devices, initial_weights, verbose, log)
+    fit_teacher = functools.partial(_fit_recurrent_teacher, run, prepared, devices, word_vectors, verbose, log)
     info = soft_labels(run, prepared.config, fit_teacher, prepared.train, prepared.validation, prepared.unlabelled(),
                        log=log)
     prepared.add_soft_labelled(prepared.unlabelled_to_learn(), info.pop("soft_labels"))
@@ -104,7 +104,7 @@ def _reuse(run, texts: list[str], log) -> dict | None:
     return None
 
 
-def _fit_recurrent_teacher(run, prepared, devices, initial_weights, verbose: int, log):
+def _fit_recurrent_teacher(run, prepared, devices, word_vectors, verbose: int, log):
     """Train (or resume) the recurrent teacher on the training reviews; it comes back as a Classifier."""
     import keras
 
@@ -115,7 +115,7 @@ def _fit_recurrent_teacher(run, prepared, devices, initial_weights, verbose: int
     teacher_model = dataclasses.replace(config.model, units=config.train.teacher_units or config.model.units)
     keras.utils.set_random_seed(config.data.seed + TEACHER_SEED_OFFSET)
     model = devices.build(prepared.vocabulary_size, teacher_model, config.train)
-    devices.fit(run, "teacher", model, config.train, prepared, initial_weights=initial_weights, verbose=verbose, log=log)
+    devices.fit(run, "teacher", model, config.train, prepared, word_vectors=word_vectors, verbose=verbose, log=log)
     inference = build_model(prepared.vocabulary_size, teacher_model)
     inference.set_weights(model.get_weights())
     return Classifier(end_to_end(prepared.vectorizer, inference, config.data.max_length), config.to_dict())

@@ -131,7 +131,7 @@ class Devices:
         with self.strategy.scope():
             return compile_model(build_model(vocabulary_size, model_config), train_config)
 
-    def fit(self, run, member: str, model, train_config, prepared, *, initial_weights, probe=None, verbose: int = 1,
+    def fit(self, run, member: str, model, train_config, prepared, *, word_vectors, probe=None, verbose: int = 1,
             log=print) -> list[dict]:
         """Fit ``model`` on ``prepared``'s batches; a multi-worker fit does not resume (a rerun starts over)."""
         from . import fitting
@@ -140,11 +140,11 @@ class Devices:
             train_ds, val_ds = prepared.train_dataset(), prepared.validation_dataset()
             if self.name != "default" or self.strategy.num_replicas_in_sync > 1:
                 train_ds, val_ds = _shard_by_data(train_ds), _shard_by_data(val_ds)
-            return fitting.fit(run, member, model, train_config, train_ds, val_ds, initial_weights=initial_weights,
+            return fitting.fit(run, member, model, train_config, train_ds, val_ds, word_vectors=word_vectors,
                                probe=probe, verbose=verbose)
         from .runs import TrainingError
 
-        fitting.initialize(model, initial_weights)
+        fitting.initialize(model, train_config, word_vectors)
         history_file, best_file = run.path("history.csv", member), run.path("best.weights.h5", member)
         try:
             fit(self.strategy, model, model.optimizer, prepared.train_dataset,

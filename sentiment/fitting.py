@@ -41,23 +41,20 @@ def compile_model(model: keras.Model, train: TrainConfig) -> keras.Model:
     return model
 
 
-def initialize(model: keras.Model, initial_weights: Callable) -> None:
-    """A new model's pretrained layers: ``initial_weights()`` gives their weights by layer name (word2vec's
-    embedding, the language model's encoder); a layer of another shape (a wider teacher) keeps its own."""
-    for name, weights in initial_weights().items():
-        layer = model.get_layer(name)
-        if [w.shape for w in layer.get_weights()] == [w.shape for w in weights]:
-            layer.set_weights(weights)
+def initialize(model: keras.Model, train: TrainConfig, word_vectors: Callable) -> None:
+    """A new model's embedding from word2vec when the config asks for it (``word_vectors()`` gives the matrix)."""
+    if train.word_vectors == "word2vec":
+        model.get_layer("embedding").set_weights([word_vectors()])
 
 
 def fit(run: RunFolder, member: str, model: keras.Model, train: TrainConfig, train_ds, val_ds, *,
-        initial_weights: Callable, probe=None, verbose: int = 1) -> list[dict]:
+        word_vectors: Callable, probe=None, verbose: int = 1) -> list[dict]:
     """Fit one compiled model of the run (resuming its backup), load its best weights, return its history rows."""
     history_file, best_file = run.path("history.csv", member), run.path("best.weights.h5", member)
     done_file, backup = run.path("fit_done", member), run.path("backup", member)
     if not done_file.exists():
         if not backup.exists():
-            initialize(model, initial_weights)
+            initialize(model, train, word_vectors)
         nan_guard = NanGuard()
         callbacks = _callbacks(run, member, train, nan_guard, probe)
         try:

@@ -327,7 +327,6 @@ def _recipe(config: dict, cell: str) -> list[str]:
         f"- Training: {_training_setting(config, 'optimizer')}, learning rate {_training_setting(config, 'learning_rate')}, "
         f"clipping {_clipping(config)}, at most {train.get('epochs')} epochs (patience {train.get('patience')}), "
         f"batches of {train.get('batch_size')}, teacher {teacher}, word vectors {train.get('word_vectors', 'none')}, "
-        f"language-model pretraining {train.get('language_model_epochs', 0)} epoch(s), "
         f"intensifier swap {train.get('intensifier_swap', 0.0)}.",
     ]
 

@@ -32,7 +32,6 @@ class Prepared:
         self.validation_ids = vectorize(validation.texts, vectorizer, max_length)
         self._unlabelled: list[str] | None = None
         self._unlabelled_to_learn: list[str] | None = None
-        self._unlabelled_ids = None
 
     @property
     def vocabulary_size(self) -> int:
@@ -64,22 +63,13 @@ class Prepared:
             self._unlabelled_to_learn = _swap(self.config, self.unlabelled(), "unlabelled", self._log, offset=1)
         return self._unlabelled_to_learn
 
-    def unlabelled_ids(self):
-        """The token ids of :meth:`unlabelled_to_learn` (vectorized once)."""
-        if self._unlabelled_ids is None:
-            from .pipeline import vectorize
-
-            self._unlabelled_ids = vectorize(self.unlabelled_to_learn(), self.vectorizer, self.config.data.max_length)
-        return self._unlabelled_ids
-
     def add_soft_labelled(self, texts: list[str], probabilities: np.ndarray) -> None:
         """Learn also from ``texts`` with a teacher's probabilities as targets."""
         import tensorflow as tf
 
         from .pipeline import vectorize
 
-        ids = (self.unlabelled_ids() if texts is self._unlabelled_to_learn
-               else vectorize(texts, self.vectorizer, self.config.data.max_length))
+        ids = vectorize(texts, self.vectorizer, self.config.data.max_length)
         self.train_ids = tf.concat([self.train_ids, ids], axis=0)
         self.train_labels = np.concatenate([np.asarray(self.train_labels, dtype=np.float32),
                                             np.asarray(probabilities, dtype=np.float32)])

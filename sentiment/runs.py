@@ -44,9 +44,8 @@ class RunFolder:
     """
 
     FILES = ("run.json", "vocabulary.txt", "word_vectors.npy", "history.csv", "best.weights.h5", "fit_done", "backup",
-             "logs", "gradients.csv", "gradient_steps.csv", "soft_labels.npy", "teacher.json",
-             "pretrained.npz")
-    MEMBERS = ("", "teacher", "language_model")
+             "logs", "gradients.csv", "gradient_steps.csv", "soft_labels.npy", "teacher.json")
+    MEMBERS = ("", "teacher")
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)

@@ -44,24 +44,19 @@ def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | 
     keras.utils.set_random_seed(config.data.seed)
     prepared = prepare(config, data, vocabulary_file=run.path("vocabulary.txt"), tfds_data_dir=tfds_data_dir,
                        download=download, log=log)
-    pretrained = functools.partial(initial_weights, run, prepared, log, verbose)
-    teacher = distill(run, prepared, devices, initial_weights=pretrained, verbose=verbose, log=log) \
+    vectors = functools.partial(word_vectors, run, prepared, log)
+    teacher = distill(run, prepared, devices, word_vectors=vectors, verbose=verbose, log=log) \
         if config.train.teacher != "none" else None
 
     keras.utils.set_random_seed(config.data.seed)
     model = devices.build(prepared.vocabulary_size, config.model, config.train)
-    history = devices.fit(run, "", model, config.train, prepared, initial_weights=pretrained, probe=_probe(prepared),
+    history = devices.fit(run, "", model, config.train, prepared, word_vectors=vectors, probe=_probe(prepared),
                           verbose=verbose, log=lambda message: _log(verbose or 1, message))
     inference = build_model(prepared.vocabulary_size, config.model)  # uncompiled: no optimizer state is saved
     inference.set_weights(model.get_weights())
     classifier = end_to_end(prepared.vectorizer, inference, config.data.max_length)  # raw strings in
 
     metrics = evaluate(classifier, prepared, history, teacher, test=evaluate_test and devices.chief, log=log)
-    if config.train.language_model_epochs:
-        from .history import read_history
-        from .language_model import summary
-
-        metrics["language_model"] = summary(read_history(run.path("history.csv", "language_model")))
     if not devices.chief:  # the chief writes the model folder; the other workers only helped train it
         run.finish()
         log(f"worker done; the chief worker saves {out}")
@@ -102,40 +97,6 @@ def word_vectors(run: RunFolder, prepared, log) -> np.ndarray:
         with model_folder.replacing(path) as tmp:
             np.save(tmp, matrix)
     return np.load(path)
-
-
-def initial_weights(run: RunFolder, prepared, log, verbose: int = 1) -> dict[str, list[np.ndarray]]:
-    """The pretrained layers every new model of the run starts from, by layer name: word2vec's embedding
-    (``--word-vectors word2vec``), then the language model's embedding and recurrent layer, which starts
-    from it (``--language-model-epochs``). Made once per run and kept in the run folder."""
-    train = prepared.config.train
-    vectors = word_vectors(run, prepared, log) if train.word_vectors == "word2vec" else None
-    if not train.language_model_epochs:
-        return {} if vectors is None else {"embedding": [vectors]}
-    path = run.path("pretrained.npz")
-    if not path.exists():
-        import tensorflow as tf
-
-        from .history import read_history
-        from .language_model import pretrain, summary
-
-        log(f"language model: {train.language_model_epochs} epoch(s) of next- and previous-word prediction over "
-            "the training and unlabelled reviews")
-        history = run.path("history.csv", "language_model")
-        weights = pretrain(tf.concat([prepared.train_ids, prepared.unlabelled_ids()], axis=0),
-                                 prepared.validation_ids, prepared.vocabulary_size, prepared.config.model,
-                                 embedding=vectors, epochs=train.language_model_epochs,
-                                 learning_rate=train.learning_rate, backup_dir=str(run.path("backup", "language_model")),
-                           history_file=str(history), seed=prepared.config.data.seed, verbose=verbose)
-        log(f"language model: {summary(read_history(history))}")
-        with model_folder.replacing(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **{f"{name}/{i}": w for name, ws in weights.items() for i, w in enumerate(ws)})
-    with np.load(path) as saved:
-        layers: dict[str, list[np.ndarray]] = {}
-        for key in sorted(saved.files, key=lambda k: (k.split("/")[0], int(k.split("/")[1]))):
-            layers.setdefault(key.split("/")[0], []).append(saved[key])
-    return layers
 
 
 def _probe(prepared):
