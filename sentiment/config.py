@@ -47,9 +47,12 @@ class DataConfig:
     max_length: int = _f(400, "tokens kept from the start of each review; the tail of a longer review is cut")
     validation_fraction: float = _f(0.1, "fraction of the train split held out for validation (never the test split)")
     seed: int = _f(1337, "seed of the validation split and of subsampling")
+    typo_rarer_than: int = _f(0, "read an out-of-vocabulary word seen fewer than this many times in the training and "
+                              "unlabelled reviews as the vocabulary word one typo away (sentiment.spelling); 0: off")
 
     def __post_init__(self):
         _check(self.max_tokens >= 3, "max_tokens", self.max_tokens, "an integer >= 3")
+        _check(self.typo_rarer_than >= 0, "typo_rarer_than", self.typo_rarer_than, "an integer >= 0 (0: no correction)")
         _check(self.max_length >= 1, "max_length", self.max_length, "an integer >= 1")
         _check(0.0 < self.validation_fraction < 1.0, "validation_fraction",
                self.validation_fraction, "a fraction strictly between 0 and 1")

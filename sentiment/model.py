@@ -95,11 +95,13 @@ def _connect(connection: str, x, y, index: int):
     return Highway(name=f"highway_{index}")([x, y])
 
 
-def end_to_end(vectorizer: keras.layers.TextVectorization, classifier: keras.Model, max_length: int) -> keras.Model:
+def end_to_end(vectorizer: keras.layers.TextVectorization, classifier: keras.Model, max_length: int,
+               corrector: keras.layers.Layer | None = None) -> keras.Model:
     """Raw strings ``[batch]`` -> probability of ``pos`` ``[batch, 1]``: the model that is saved and served.
 
-    It is not compiled, so the saved file holds no optimizer state.
+    ``corrector`` (a :class:`sentiment.spelling.SpellingCorrector`), when given, reads the text
+    before the vectorizer. The model is not compiled, so the saved file holds no optimizer state.
     """
     text = keras.Input(shape=(), dtype="string", name="text")
-    ids = TokenWindow(max_length, name="token_window")(vectorizer(text))
+    ids = TokenWindow(max_length, name="token_window")(vectorizer(corrector(text) if corrector else text))
     return keras.Model(text, classifier(ids), name="sentiment")

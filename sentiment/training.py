@@ -54,7 +54,7 @@ def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | 
                           verbose=verbose, log=lambda message: _log(verbose or 1, message))
     inference = build_model(prepared.vocabulary_size, config.model)  # uncompiled: no optimizer state is saved
     inference.set_weights(model.get_weights())
-    classifier = end_to_end(prepared.vectorizer, inference, config.data.max_length)  # raw strings in
+    classifier = end_to_end(prepared.vectorizer, inference, config.data.max_length, typo_corrector(prepared, log))
 
     metrics = evaluate(classifier, prepared, history, teacher, test=evaluate_test and devices.chief, log=log)
     if not devices.chief:  # the chief writes the model folder; the other workers only helped train it
@@ -97,6 +97,18 @@ def word_vectors(run: RunFolder, prepared, log) -> np.ndarray:
         with model_folder.replacing(path) as tmp:
             np.save(tmp, matrix)
     return np.load(path)
+
+
+def typo_corrector(prepared, log):
+    """The typo corrector of ``config.data.typo_rarer_than`` (:mod:`sentiment.spelling`), or None when it is 0."""
+    rarer_than = prepared.config.data.typo_rarer_than
+    if not rarer_than:
+        return None
+    from .spelling import corrector
+
+    layer = corrector(prepared.vectorizer.get_vocabulary(), prepared.train.texts + prepared.unlabelled(), rarer_than)
+    log(f"typo corrector: {len(layer.known)} words outside the vocabulary seen at least {rarer_than} times are kept")
+    return layer
 
 
 def _probe(prepared):

@@ -17,6 +17,13 @@ def test_keeps_apostrophes_inside_words_and_accents():
     assert clean("Don't miss 'this' CAFÉ scene?") == ["don't", "miss", "this", "café", "scene", "?"]
 
 
+def test_web_addresses_and_handles_are_dropped():
+    assert clean("Great film http://t.co/x1 via @sam_k") == ["great", "film", "via"]
+    assert clean("see www.imdb.com/title/tt01 now! https://bit.ly/3kQz9") == ["see", "now", "!"]
+    # An address inside a word or an e-mail is not a handle; "#tags" keep their word.
+    assert clean("mail me@home.org #fail") == ["mail", "me", "home", "org", "fail"]
+
+
 def test_vectorizer_learns_frequent_words():
     vectorizer = adapt_vectorizer(["good good movie", "bad movie"], max_tokens=10)
     vocabulary = vectorizer.get_vocabulary()
