@@ -5,7 +5,9 @@
 Reads the project's own sentence suite (``benchmarks/sentence_suite.tsv``: ``capability<TAB>expected<TAB>text``,
 written before the runs it judges) and adds sentence-level slices of IMDB itself, taken from the
 validation part of the train split (never the test split): the first and the last sentence of each
-validation review, labelled as their review, and the shortest validation reviews whole.
+validation review, labelled as their review, and the shortest validation reviews whole; and each
+first sentence again with one seeded typo (two neighbouring characters swapped, as CheckList's
+``add_typos`` does), scored by accuracy and by how often the typo changes the label.
 
 - A labelled capability (``expected`` is ``pos`` or ``neg``) is scored by accuracy.
 - An invariance capability (``expected`` is ``=GROUP``: the same sentence with only a name, place,
@@ -83,6 +85,23 @@ def imdb_slices(data: str, seed: int = 1337, validation_fraction: float = 0.1) -
             rows.append(("imdb_last_sentence", LABELS[int(label)], sentences[-1]))
     shortest = np.argsort([len(t.split()) for t in reviews.texts], kind="stable")[:SHORTEST_REVIEWS]
     rows += [("imdb_short_review", LABELS[int(reviews.labels[i])], reviews.texts[i]) for i in shortest]
+    return rows + typo_rows([r for r in rows if r[0] == "imdb_first_sentence"], seed)
+
+
+def add_typo(text: str, rng: np.random.Generator) -> str:
+    """``text`` with two neighbouring characters swapped at a random place (CheckList's ``add_typos``)."""
+    at = int(rng.integers(len(text) - 1))
+    return text[:at] + text[at + 1] + text[at] + text[at + 2 :]
+
+
+def typo_rows(first_sentences: list[tuple[str, str, str]], seed: int) -> list[tuple[str, str, str]]:
+    """Each first sentence with one seeded typo (``imdb_typo_sentence``, labelled as its review), and the
+    pair of it and its clean form as an invariance group (``imdb_typo_invariance``: the label must not move)."""
+    rng = np.random.default_rng(seed)
+    typos = [(label, add_typo(text, rng), text) for _, label, text in first_sentences]
+    rows = [("imdb_typo_sentence", label, typo) for label, typo, _ in typos]
+    for number, (_, typo, text) in enumerate(typos):
+        rows += [("imdb_typo_invariance", f"=typo{number}", text), ("imdb_typo_invariance", f"=typo{number}", typo)]
     return rows
 
 

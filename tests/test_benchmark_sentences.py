@@ -71,7 +71,8 @@ def test_the_command_compares_models_and_the_baseline_side_by_side(trained_model
     assert table in capsys.readouterr().out
     assert "| capability | n | tiny | tfidf-lr |" in table
     assert "Paired against tiny" in table and "| plain | +" in table  # the baseline against the first model
-    for capability in LABELLED + INVARIANCE + ("imdb_first_sentence", "imdb_last_sentence", "imdb_short_review"):
+    for capability in LABELLED + INVARIANCE + ("imdb_first_sentence", "imdb_last_sentence", "imdb_short_review",
+                                                  "imdb_typo_sentence", "imdb_typo_invariance"):
         assert f"| {capability} |" in table
     figures = json.loads(out.with_suffix(".json").read_text())
     for system in ("tiny", "tfidf-lr"):
@@ -92,6 +93,20 @@ def test_paired_p_of_more_than_a_thousand_discordant_sentences():
     assert changes["imdb_first_sentence"] == {"gained": 0, "lost": 1100, "p": 0.0}  # 2 / 2 ** 1100 underflows to 0
     balanced = sentences.paired_changes(rows, [0.9] * 600 + [0.1] * 600, [0.1] * 600 + [0.9] * 600)
     assert balanced["imdb_first_sentence"]["p"] == pytest.approx(1.0)
+
+
+def test_typo_rows_swap_two_neighbours_once_and_pair_each_with_its_clean_form():
+    first = [("imdb_first_sentence", "pos", "A fine cast here."), ("imdb_first_sentence", "neg", "Dull and slow.")]
+    rows = sentences.typo_rows(first, seed=3)
+    assert rows == sentences.typo_rows(first, seed=3)  # seeded
+    typos = [text for capability, _, text in rows if capability == "imdb_typo_sentence"]
+    assert [label for capability, label, _ in rows if capability == "imdb_typo_sentence"] == ["pos", "neg"]
+    for (_, _, clean), typo in zip(first, typos):
+        differ = [i for i, (a, b) in enumerate(zip(clean, typo)) if a != b]
+        assert sorted(typo) == sorted(clean) and len(typo) == len(clean)
+        assert differ == [] or (len(differ) == 2 and differ[1] == differ[0] + 1)
+    groups = [(expected, text) for capability, expected, text in rows if capability == "imdb_typo_invariance"]
+    assert groups == [("=typo0", first[0][2]), ("=typo0", typos[0]), ("=typo1", first[1][2]), ("=typo1", typos[1])]
 
 
 def test_review_sentences_end_at_line_breaks_and_sentence_marks():
