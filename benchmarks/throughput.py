@@ -38,14 +38,17 @@ def main(argv=None) -> int:
     if len({Path(m).resolve() for m in args.models}) != len(args.models):
         parser.error("a model folder is given twice: name each model once")
 
-    from sentiment.data import load_split
+    from sentiment.data import DataError, load_split
     from sentiment.model_folder import MODEL_FILE, ModelLoadError, load_classifier
 
     for folder in args.models:  # a wrong path fails here, before minutes of warm-up on the others
         if not (Path(folder) / MODEL_FILE).is_file():
             parser.error(f"{folder} is not a model folder (no {MODEL_FILE}): give folders written by python -m training.train")
 
-    reviews = load_split(args.data, "test", max_samples=64 * args.batches).texts
+    try:
+        reviews = load_split(args.data, "test", max_samples=64 * args.batches).texts
+    except DataError as err:
+        parser.error(f"{err} Pass --data PATH.")
     batches = [reviews[i : i + 64] for i in range(0, len(reviews), 64)]
     classifiers = {}
     try:

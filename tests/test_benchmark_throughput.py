@@ -30,9 +30,11 @@ def test_models_take_turns_and_the_table_gives_medians_and_ratios(trained_model,
     assert ratio == pytest.approx(float(second[4]) / float(first[4]), abs=0.01 + 0.01 * ratio)
 
 
-def test_bad_arguments_are_refused(trained_model):
+def test_bad_arguments_are_refused(trained_model, capsys):
     for arguments in ([str(trained_model), "--passes", "0"], [str(trained_model), "--batches", "0"],
-                      [str(trained_model), str(trained_model) + "/"], [str(trained_model), "/nonexistent"]):
+                      [str(trained_model), str(trained_model) + "/"], [str(trained_model), "/nonexistent"],
+                      [str(trained_model), "--data", "/nonexistent/aclImdb_v1.tar.gz"]):
         with pytest.raises(SystemExit) as exit_info:
             throughput.main(arguments)
         assert exit_info.value.code == 2
+    assert "data path not found: /nonexistent/aclImdb_v1.tar.gz" in capsys.readouterr().err
