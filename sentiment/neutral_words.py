@@ -7,9 +7,9 @@ each word of the three classes by its class token (``xxname``, ``xxplace``, ``xx
 possessive "'s" is kept: "Jake's" -> "xxname's"), in training text and at serving time alike, so a
 swap within a class cannot change a prediction: the model never sees which member it was.
 
-The classes (``sentiment/neutral_words.json``) are built by ``python -m training.neutral_words``
-from general-purpose word lists, not from labels: first names and surnames of Faker's person
-providers, places of GeoNames (countries, US states, cities of at least 100,000 people), and
+The classes (``sentiment/neutral_words.json``: identity words and places; names when it is built
+with them) are built by ``python -m training.neutral_words`` from general-purpose word lists, not
+from labels: first names and surnames of Faker's person providers, places of GeoNames (countries, US states, cities of at least 100,000 people), and
 WordNet's nationality, people and religion words. A listed word that is also a common word ("Joy",
 "Will", "Nice", "Mobile") is left out unless the IMDB reviews capitalize it after a sentence's first
 word at least 90% of the time (50% for identity words); see that script for the rule.

@@ -1,4 +1,4 @@
-"""Neutral words: names, places and identity words read as their class, in training and in the saved model."""
+"""Neutral words: identity words and places (names, when a list holds them) read as their class, in training and in the saved model."""
 
 import json
 
@@ -44,11 +44,11 @@ def test_count_class_tokens():
     assert count_class_tokens("xxname's dog met xxplace and xxidentity xxnames") == 3
 
 
-def test_committed_classes_cover_the_three_kinds_and_leave_common_words_out():
+def test_committed_classes_hold_identity_words_and_places_and_leave_common_words_out():
     classes = load_word_classes()
-    assert set(classes) == {"identity", "name", "place"}
+    assert set(classes) == {"identity", "place"}  # names carry IMDB's signal about actors (run 37-38 in the log)
     assert {"christian", "muslim", "pakistani", "iranian", "americans"} <= set(classes["identity"])
-    assert {"tom", "priya", "maria"} <= set(classes["name"]) and {"chicago", "london"} <= set(classes["place"])
+    assert {"chicago", "london"} <= set(classes["place"])
     everything = set().union(*classes.values())
     assert not everything & {"i", "good", "joy", "hope", "will", "nice", "best", "love", "oscar", "grace"}
 
@@ -58,6 +58,7 @@ def test_build_keeps_a_list_word_only_where_the_reviews_capitalize_it(monkeypatc
     monkeypatch.setattr(build, "geonames_places", lambda: {"Nice", "Chicago"})
     texts = ["It was a joy to see Tom in Chicago, and a nice time too."] * 5 + ["Then Joy said so in Nice."]
     classes = build.word_classes(texts)
+    assert set(build.word_classes(texts, ["identity", "place"])) == {"identity", "place"}
     assert classes["name"] == ["kwame", "tom"]  # "joy": capitalized 1 time in 6; "kwame": never seen; "oscar": NOT_NAMES; "i": one letter
     assert classes["place"] == ["chicago"]
     assert {"muslim", "muslims", "jewish", "gay"} <= set(classes["identity"]) and "union" not in classes["identity"]
@@ -76,9 +77,8 @@ def test_training_saves_the_layer_and_a_swap_within_a_class_cannot_move_a_predic
     assert classifier.config["data"]["neutral_words"] is True
     names = [layer.name for layer in classifier.model.layers]
     assert names.index("neutral_words") < names.index("typo_corrector") < names.index("vectorizer")
-    assert not {"tom", "chicago", "christian"} & set(classifier.model.get_layer("vectorizer").get_vocabulary())
-    texts = ["Tom was wonderful in it", "Priya was wonderful in it", "a Christian author", "a Protestant author",
-             "shot in Chicago", "shot in Lagos"]
+    assert not {"chicago", "christian"} & set(classifier.model.get_layer("vectorizer").get_vocabulary())
+    texts = ["a Christian author", "a Protestant author", "shot in Chicago", "shot in Lagos"]
     scores = classifier.predict(texts)
     np.testing.assert_array_equal(scores[0::2], scores[1::2])
 

