@@ -49,8 +49,6 @@ class DataConfig:
     seed: int = _f(1337, "seed of the validation split and of subsampling")
     typo_rarer_than: int = _f(0, "read an out-of-vocabulary word seen fewer than this many times in the training and "
                               "unlabelled reviews as the vocabulary word one typo away (sentiment.spelling); 0: off")
-    neutral_words: bool = _f(False, "read people's names, places and identity words as their class token, in training "
-                             "and at serving time (sentiment.neutral_words), so that none of them carries sentiment")
 
     def __post_init__(self):
         _check(self.max_tokens >= 3, "max_tokens", self.max_tokens, "an integer >= 3")

@@ -96,14 +96,12 @@ def _connect(connection: str, x, y, index: int):
 
 
 def end_to_end(vectorizer: keras.layers.TextVectorization, classifier: keras.Model, max_length: int,
-               corrector: keras.layers.Layer | None = None, neutral: keras.layers.Layer | None = None) -> keras.Model:
+               corrector: keras.layers.Layer | None = None) -> keras.Model:
     """Raw strings ``[batch]`` -> probability of ``pos`` ``[batch, 1]``: the model that is saved and served.
 
-    ``neutral`` (a :class:`sentiment.neutral_words.NeutralWords`), when given, reads the text
-    first, and ``corrector`` (a :class:`sentiment.spelling.SpellingCorrector`) then reads it
+    ``corrector`` (a :class:`sentiment.spelling.SpellingCorrector`), when given, reads the text
     before the vectorizer. The model is not compiled, so the saved file holds no optimizer state.
     """
     text = keras.Input(shape=(), dtype="string", name="text")
-    read = neutral(text) if neutral else text
-    ids = TokenWindow(max_length, name="token_window")(vectorizer(corrector(read) if corrector else read))
+    ids = TokenWindow(max_length, name="token_window")(vectorizer(corrector(text) if corrector else text))
     return keras.Model(text, classifier(ids), name="sentiment")

@@ -1,11 +1,9 @@
 """From a config and a data source to what a run fits: splits, augmentation, vocabulary, token ids, batches.
 
 ``prepare(config, data)`` is the one data preparation of the project: training and the
-architecture search both call it, so they read the same reviews the same way. When the config
-asks for neutral words (``data.neutral_words``), every review is read through that layer first, as
-the saved model reads text. The models learn from the training reviews after the intensifier swap
-(when the config asks for it); the distillation teacher's NBSVM reads them without the swap
-(``Prepared.train``).
+architecture search both call it, so they read the same reviews the same way. The models learn
+from the training reviews after the intensifier swap (when the config asks for it); the
+distillation teacher's NBSVM reads them as they are (``Prepared.train``).
 """
 
 from __future__ import annotations
@@ -23,10 +21,10 @@ class Prepared:
     """The reviews of one run as token ids, and the ``tf.data`` batches made from them."""
 
     def __init__(self, config: Config, data: str, load: dict, train: Reviews, validation: Reviews,
-                 train_texts: list[str], vectorizer, log: Callable[[str], None], neutral=None):
+                 train_texts: list[str], vectorizer, log: Callable[[str], None]):
         from .pipeline import add_crops, vectorize
 
-        self.config, self.data, self._load, self._log, self.neutral = config, data, load, log, neutral
+        self.config, self.data, self._load, self._log = config, data, load, log
         self.train, self.validation, self.train_texts, self.vectorizer = train, validation, train_texts, vectorizer
         max_length = config.data.max_length
         self.train_ids, self.train_labels = add_crops(vectorize(train_texts, vectorizer, max_length), train.labels,
@@ -54,9 +52,9 @@ class Prepared:
         return self._batches(self.validation_ids, self.validation.labels, shuffle=False)
 
     def unlabelled(self) -> list[str]:
-        """The 50,000 unlabelled reviews as they are, or read through ``neutral`` (read once, when first asked for)."""
+        """The 50,000 unlabelled reviews as they are (read once, when first asked for)."""
         if self._unlabelled is None:
-            self._unlabelled = _neutral(self.neutral, load_split(self.data, "unsupervised", **self._load), self._log).texts
+            self._unlabelled = load_split(self.data, "unsupervised", **self._load).texts
         return self._unlabelled
 
     def unlabelled_to_learn(self) -> list[str]:
@@ -97,12 +95,6 @@ def prepare(config: Config, data: str, *, vocabulary_file: Path | None = None,
     train = load_split(data, "train", max_samples=config.train.max_train_samples, **load)
     validation = load_split(data, "validation", **load)
     log(f"{len(train)} training and {len(validation)} validation reviews from {data}")
-    neutral = None
-    if config.data.neutral_words:
-        from .neutral_words import neutral_words
-
-        neutral = neutral_words()
-        train, validation = _neutral(neutral, train, log), _neutral(neutral, validation, log)
     train_texts = _swap(config, train.texts, "training", log)
     if vocabulary_file is not None and Path(vocabulary_file).exists():
         vectorizer = make_vectorizer(config.data.max_tokens, vocabulary=Path(vocabulary_file).read_text().split("\n"))
@@ -110,18 +102,7 @@ def prepare(config: Config, data: str, *, vocabulary_file: Path | None = None,
         vectorizer = adapt_vectorizer(train_texts, config.data.max_tokens)
         if vocabulary_file is not None:
             model_folder.write_atomically(vocabulary_file, "\n".join(vectorizer.get_vocabulary()[2:]))
-    return Prepared(config, data, load, train, validation, train_texts, vectorizer, log, neutral)
-
-
-def _neutral(layer, reviews: Reviews, log) -> Reviews:
-    """``reviews`` read through the :class:`sentiment.neutral_words.NeutralWords` layer (as they are without one)."""
-    if layer is None:
-        return reviews
-    from .neutral_words import count_class_tokens, read_as_classes
-
-    texts = read_as_classes(layer, reviews.texts)
-    log(f"neutral words: {sum(map(count_class_tokens, texts))} words of {len(texts)} reviews read as their class")
-    return Reviews(texts, reviews.labels)
+    return Prepared(config, data, load, train, validation, train_texts, vectorizer, log)
 
 
 def _swap(config: Config, texts: list[str], what: str, log, offset: int = 0) -> list[str]:

@@ -54,8 +54,7 @@ def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | 
                           verbose=verbose, log=lambda message: _log(verbose or 1, message))
     inference = build_model(prepared.vocabulary_size, config.model)  # uncompiled: no optimizer state is saved
     inference.set_weights(model.get_weights())
-    classifier = end_to_end(prepared.vectorizer, inference, config.data.max_length, typo_corrector(prepared, log),
-                            prepared.neutral)
+    classifier = end_to_end(prepared.vectorizer, inference, config.data.max_length, typo_corrector(prepared, log))
 
     metrics = evaluate(classifier, prepared, history, teacher, test=evaluate_test and devices.chief, log=log)
     if not devices.chief:  # the chief writes the model folder; the other workers only helped train it

@@ -36,8 +36,7 @@ def add_corrector(model_dir: str | Path, data: str, out: str | Path, rarer_than:
     texts = load_split(data, "train", **load).texts + load_split(data, "unsupervised", **load).texts
     layer = corrector(vectorizer.get_vocabulary(), texts, rarer_than)
     log(f"{len(layer.known)} words outside the vocabulary seen at least {rarer_than} times are kept as they are")
-    neutral = model.get_layer("neutral_words") if "neutral_words" in [layer.name for layer in model.layers] else None
-    new = end_to_end(vectorizer, inner, window.max_length, layer, neutral)
+    new = end_to_end(vectorizer, inner, window.max_length, layer)
     config = Config.from_dict({**config.to_dict(), "data": {**config.to_dict()["data"], "typo_rarer_than": rarer_than}})
 
     metrics = json.loads((Path(model_dir) / model_folder.METRICS_FILE).read_text())
