@@ -49,6 +49,9 @@ class DataConfig:
     seed: int = _f(1337, "seed of the validation split and of subsampling")
     typo_rarer_than: int = _f(0, "read an out-of-vocabulary word seen fewer than this many times in the training and "
                               "unlabelled reviews as the vocabulary word one typo away (sentiment.spelling); 0: off")
+    identity_words: bool = _f(False, "read nationality, religion and orientation words (sentiment/identity_words.json) "
+                              "as the unknown word in the saved model, so that none of them carries sentiment; the "
+                              "network trains on the reviews as they are (sentiment.identity_words)")
 
     def __post_init__(self):
         _check(self.max_tokens >= 3, "max_tokens", self.max_tokens, "an integer >= 3")

@@ -96,12 +96,14 @@ def _connect(connection: str, x, y, index: int):
 
 
 def end_to_end(vectorizer: keras.layers.TextVectorization, classifier: keras.Model, max_length: int,
-               corrector: keras.layers.Layer | None = None) -> keras.Model:
+               corrector: keras.layers.Layer | None = None, identity: keras.layers.Layer | None = None) -> keras.Model:
     """Raw strings ``[batch]`` -> probability of ``pos`` ``[batch, 1]``: the model that is saved and served.
 
     ``corrector`` (a :class:`sentiment.spelling.SpellingCorrector`), when given, reads the text
-    before the vectorizer. The model is not compiled, so the saved file holds no optimizer state.
+    before the vectorizer, and ``identity`` (a :class:`sentiment.identity_words.IdentityWords`)
+    reads the token ids after it, so that a misspelt identity word is corrected before it is hidden.
+    The model is not compiled, so the saved file holds no optimizer state.
     """
     text = keras.Input(shape=(), dtype="string", name="text")
     ids = TokenWindow(max_length, name="token_window")(vectorizer(corrector(text) if corrector else text))
-    return keras.Model(text, classifier(ids), name="sentiment")
+    return keras.Model(text, classifier(identity(ids) if identity else ids), name="sentiment")

@@ -163,7 +163,7 @@ def load_classifier(path: str | Path, compiled: bool = False) -> Classifier:
     """
     import keras
 
-    from . import layers, spelling, text  # noqa: F401 - registers the serializable layers and the standardizer
+    from . import identity_words, layers, spelling, text  # noqa: F401 - registers the serializable layers and the standardizer
     from .classifier import Classifier
 
     path = Path(path)

@@ -54,7 +54,8 @@ def train(config: Config, data: str, out: str | Path, *, work_dir: str | Path | 
                           verbose=verbose, log=lambda message: _log(verbose or 1, message))
     inference = build_model(prepared.vocabulary_size, config.model)  # uncompiled: no optimizer state is saved
     inference.set_weights(model.get_weights())
-    classifier = end_to_end(prepared.vectorizer, inference, config.data.max_length, typo_corrector(prepared, log))
+    classifier = end_to_end(prepared.vectorizer, inference, config.data.max_length, typo_corrector(prepared, log),
+                            hidden_identity_words(prepared))
 
     metrics = evaluate(classifier, prepared, history, teacher, test=evaluate_test and devices.chief, log=log)
     if not devices.chief:  # the chief writes the model folder; the other workers only helped train it
@@ -97,6 +98,15 @@ def word_vectors(run: RunFolder, prepared, log) -> np.ndarray:
         with model_folder.replacing(path) as tmp:
             np.save(tmp, matrix)
     return np.load(path)
+
+
+def hidden_identity_words(prepared):
+    """The identity-words layer when ``config.data.identity_words`` asks for it (:mod:`sentiment.identity_words`), or None."""
+    if not prepared.config.data.identity_words:
+        return None
+    from .identity_words import identity_words
+
+    return identity_words(prepared.vectorizer.get_vocabulary())
 
 
 def typo_corrector(prepared, log):

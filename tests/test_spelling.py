@@ -9,7 +9,7 @@ import tensorflow as tf
 from conftest import FIXTURE, tiny_overrides
 from sentiment.model_folder import load_classifier
 from sentiment.spelling import SpellingCorrector, known_words
-from training import export, train, typos
+from training import export, retrofit, train
 
 VOCABULARY = ["", "[UNK]", "the", "movie", "was", "worst", "awesome", "terrible", "fantastic", "wasted",
               "awful", "time", "garbage", "geisha", "wrist"]
@@ -55,10 +55,11 @@ def test_known_words_are_the_frequent_words_outside_the_vocabulary():
 
 def test_script_puts_the_corrector_in_the_saved_and_exported_model(trained_model, tmp_path, capsys):
     out = tmp_path / "typo"
-    assert typos.main(["--model", str(trained_model), "--data", str(FIXTURE), "--out", str(out), "--rarer-than", "2"]) == 0
+    assert retrofit.main(["--model", str(trained_model), "--data", str(FIXTURE), "--out", str(out),
+                          "--typo-rarer-than", "2"]) == 0
     corrected, original = load_classifier(out), load_classifier(trained_model)
     assert corrected.config["data"]["typo_rarer_than"] == 2
-    assert json.loads((out / "metrics.json").read_text())["typo_corrector"]["rarer_than"] == 2
+    assert json.loads((out / "metrics.json").read_text())["retrofits"][-1]["typo_rarer_than"] == 2
     vocabulary = corrected.model.get_layer("vectorizer").get_vocabulary()
     word = next(w for w in vocabulary[2:] if len(w) >= 6 and w.isalpha() and w.isascii())
     typo = word[0] + word[2] + word[1] + word[3:]  # two neighbours swapped
@@ -72,14 +73,23 @@ def test_script_puts_the_corrector_in_the_saved_and_exported_model(trained_model
     (scores,) = signature(tf.constant(texts)).values()
     np.testing.assert_allclose(scores.numpy().reshape(-1), corrected.predict(texts), atol=1e-5)
 
-    assert typos.main(["--model", str(out), "--data", str(FIXTURE), "--out", str(tmp_path / "again")]) == 2
-    assert "already reads text through a typo corrector" in capsys.readouterr().err
+    assert retrofit.main(["--model", str(out), "--data", str(FIXTURE), "--out", str(tmp_path / "again"),
+                          "--typo-rarer-than", "2"]) == 2
+    assert "already reads text so (typo_rarer_than=2" in capsys.readouterr().err
+    assert not (tmp_path / "again").exists()
+
+    assert retrofit.main(["--model", str(out), "--data", str(FIXTURE), "--out", str(tmp_path / "plain"),
+                          "--typo-rarer-than", "0"]) == 0
+    assert "typo_corrector" not in [layer.name for layer in load_classifier(tmp_path / "plain").model.layers]
+    np.testing.assert_allclose(load_classifier(tmp_path / "plain").predict(["a good film"]),
+                               original.predict(["a good film"]), atol=1e-6)
 
 
-@pytest.mark.parametrize("bad", ["0", "-1"])
-def test_script_rejects_a_bad_count(bad, trained_model, tmp_path):
+@pytest.mark.parametrize("bad", [["--typo-rarer-than", "-1"], ["--typo-rarer-than", "three"], ["--identity-words", "yes"]])
+def test_script_rejects_a_bad_value(bad, trained_model, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        typos.main(["--model", str(trained_model), "--data", str(FIXTURE), "--out", str(tmp_path / "x"), "--rarer-than", bad])
+        retrofit.main(["--model", str(trained_model), "--data", str(FIXTURE), "--out", str(tmp_path / "x"), *bad])
+    assert bad[0] in capsys.readouterr().err
 
 
 def test_training_with_typo_rarer_than_saves_the_corrector(tmp_path):
