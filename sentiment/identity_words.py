@@ -55,10 +55,10 @@ class IdentityWords(keras.layers.Layer):
                              f"each between {OOV_ID + 1} and {self.vocabulary_size - 1}")
         table = np.arange(self.vocabulary_size, dtype="int64")
         table[self.ids] = OOV_ID
-        self._table = table
+        self._table = ops.convert_to_tensor(table)  # made once, not at each call
 
     def call(self, ids):
-        return ops.take(ops.convert_to_tensor(self._table), ops.cast(ids, "int64"), axis=0)
+        return ops.take(self._table, ops.cast(ids, "int64"), axis=0)
 
     def compute_output_shape(self, input_shape):
         return input_shape

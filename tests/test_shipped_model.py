@@ -75,10 +75,8 @@ def test_the_default_reads_intensifiers_as_intensifiers():
 
 def test_the_default_hides_identity_words_on_both_paths():
     """Run 40: a swap of one listed identity word for another cannot move the default (compiled or not)."""
-    from sentiment.model_folder import load_classifier as load
-
     texts = [f"The director is a {word} woman from Ohio." for word in ("Muslim", "Christian", "Jewish", "Hindu")]
-    for classifier in (classifier_of(ROOT / "saved_models" / "default"), load(ROOT / "saved_models" / "default", compiled=True)):
+    for classifier in (classifier_of(ROOT / "saved_models" / "default"), load_classifier(ROOT / "saved_models" / "default", compiled=True)):
         scores = classifier.predict(texts).tolist()
         assert scores == pytest.approx([scores[0]] * len(texts), abs=1e-6)
         assert [float(classifier.predict([text])[0]) for text in texts] == pytest.approx(scores, abs=1e-5)
